@@ -1,0 +1,1 @@
+"""The Telegram bot: receives audio, streams it into MinIO, and delivers results to users."""

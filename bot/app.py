@@ -1,0 +1,140 @@
+"""Bot wiring: settings once, one place that opens and closes every resource."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import nats.errors
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from bot.delivery import Deliverer, DeliveryConsumer
+from bot.intake import build_intake_router
+from bot.transcripts import TranscriptReader
+from voxpersona.jetstream import ensure_durable, ensure_stream, results_stream_config
+from voxpersona.lifecycle import install_stop_signals
+from voxpersona.logging import configure_logging, get_logger
+from voxpersona.settings import BotSettings, ConfigError, load_bot_settings
+from voxpersona.storage import MinioObjectStore, StorageError
+
+log = get_logger(__name__)
+
+DELIVERY_ACK_WAIT = 120.0
+DELIVERY_MAX_DELIVER = 20
+
+
+class StartupError(Exception):
+    """A dependency is unusable at start-up; the message says which and why."""
+
+
+@dataclass
+class BotResources:
+    bot: Bot
+    nc: NatsClient
+    js: JetStreamContext
+    pool: asyncpg.Pool
+    store: MinioObjectStore
+
+
+def build_bot(settings: BotSettings) -> Bot:
+    """The aiogram Bot, talking to ``TELEGRAM_API_URL`` (public, local Bot API server or a test)."""
+    api = TelegramAPIServer.from_base(settings.telegram.api_url, is_local=settings.telegram.local_api)
+    return Bot(settings.telegram.bot_token.get_secret_value(), session=AiohttpSession(api=api))
+
+
+@contextlib.asynccontextmanager
+async def open_resources(settings: BotSettings) -> AsyncIterator[BotResources]:
+    async with contextlib.AsyncExitStack() as stack:
+        store = MinioObjectStore(settings.minio)
+        try:
+            if not await store.bucket_exists(store.audio_bucket):
+                raise StartupError(f"bucket {store.audio_bucket!r} does not exist")
+        except StorageError as exc:
+            raise StartupError(f"MinIO at {settings.minio.endpoint} unusable: {exc}") from exc
+        try:
+            pool = await asyncpg.create_pool(
+                settings.database.url.get_secret_value(), min_size=1, max_size=4
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StartupError(f"PostgreSQL unusable (DATABASE_URL): {type(exc).__name__}") from exc
+        stack.push_async_callback(pool.close)
+        try:
+            nc = await nats.connect(
+                settings.nats.url, name="voxpersona-bot", max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+            )
+        except (OSError, nats.errors.Error) as exc:
+            raise StartupError(f"NATS at {settings.nats.url} unreachable: {exc}") from exc
+        stack.push_async_callback(nc.drain)
+        js = nc.jetstream()
+        names = settings.streams
+        await ensure_stream(js, results_stream_config(names))
+        await ensure_durable(
+            js, stream=names.results_stream, durable=names.bot_durable,
+            subject=names.results_subject, ack_wait=DELIVERY_ACK_WAIT,
+            max_deliver=DELIVERY_MAX_DELIVER,
+        )
+        bot = build_bot(settings)
+        stack.push_async_callback(bot.session.close)
+        yield BotResources(bot=bot, nc=nc, js=js, pool=pool, store=store)
+
+
+async def run_bot(settings: BotSettings, stop: asyncio.Event) -> None:
+    """Long-poll Telegram and deliver results until ``stop`` is set."""
+    async with open_resources(settings) as res:
+        dispatcher = Dispatcher()
+        dispatcher.include_router(build_intake_router(settings, res.store))
+        deliverer = Deliverer(res.bot, TranscriptReader(res.pool),
+                              max_messages=settings.vox.max_text_messages)
+        delivery = DeliveryConsumer(res.js, settings.streams, deliverer)
+        polling = asyncio.create_task(
+            dispatcher.start_polling(res.bot, handle_signals=False, close_bot_session=False)
+        )
+        delivering = asyncio.create_task(delivery.run(stop))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait(
+            {polling, delivering, stopper}, return_when=asyncio.FIRST_COMPLETED
+        )
+        stop.set()
+        with contextlib.suppress(RuntimeError):
+            await dispatcher.stop_polling()
+        await asyncio.gather(polling, delivering, stopper, return_exceptions=True)
+        for task in done:
+            if task is not stopper and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+
+
+def secrets_of(settings: BotSettings) -> list[str]:
+    return [
+        settings.telegram.bot_token.get_secret_value(),
+        settings.minio.secret_key.get_secret_value(),
+        settings.database.url.get_secret_value(),
+    ]
+
+
+async def _main(settings: BotSettings) -> None:
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    await run_bot(settings, stop)
+
+
+def main() -> None:
+    """Entry point of ``voxpersona-bot``."""
+    try:
+        settings = load_bot_settings()
+    except ConfigError as exc:
+        sys.exit(str(exc))
+    configure_logging(log_format=settings.vox.log_format, level=settings.vox.log_level,
+                      secrets=secrets_of(settings))
+    try:
+        asyncio.run(_main(settings))
+    except StartupError as exc:
+        sys.exit(f"bot cannot start: {exc}")

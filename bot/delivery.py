@@ -1,0 +1,151 @@
+"""Delivering results to users: consume result messages, send transcript or explanation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import nats.errors
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import BufferedInputFile, ReplyParameters
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from pydantic import ValidationError
+
+from bot.i18n import Language, normalise_language, reason_text, t
+from bot.splitting import split_message
+from bot.transcripts import StoredTranscript, TranscriptReader
+from voxpersona.contracts.results import RecordingStatus, ResultMessage
+from voxpersona.contracts.subjects import StreamNames
+from voxpersona.logging import get_logger
+
+log = get_logger(__name__)
+
+RETRY_DELAY = 5.0
+
+
+class TranscriptMissingError(Exception):
+    """A ``done`` result whose transcript is not readable yet (or not this user's)."""
+
+
+def plan_parts(text: str, header: str, max_messages: int) -> tuple[list[str], bool]:
+    """The messages to send and whether to attach the full text as a ``.txt`` document.
+
+    Short transcripts arrive as messages; long ones as a preview message plus the document,
+    so a three-hour meeting does not flood the chat.
+    """
+    parts = split_message(f"{header}\n\n{text}")
+    if len(parts) <= max_messages:
+        return parts, False
+    return parts[:1], True
+
+
+class Deliverer:
+    """Sends one result to its chat."""
+
+    def __init__(self, bot: Bot, transcripts: TranscriptReader, *, max_messages: int) -> None:
+        self._bot = bot
+        self._transcripts = transcripts
+        self._max_messages = max_messages
+
+    async def deliver(self, result: ResultMessage) -> None:
+        language = normalise_language(result.interface_language)
+        if result.status is RecordingStatus.DONE:
+            stored = await self._transcripts.get(result.recording_id, user_id=result.user_id)
+            if stored is None:
+                raise TranscriptMissingError(str(result.recording_id))
+            await self._send_transcript(result, stored, language)
+        else:
+            text = t(language, "failed", reason=reason_text(language, result.reason_code))
+            await self._send(result, text)
+
+    async def _send_transcript(
+        self, result: ResultMessage, stored: StoredTranscript, language: Language
+    ) -> None:
+        name = f" «{stored.original_name}»" if stored.original_name else ""
+        header = t(language, "transcript_header", name=name)
+        parts, as_document = plan_parts(stored.text, header, self._max_messages)
+        for part in parts:
+            await self._send(result, part)
+        if as_document:
+            document = BufferedInputFile(
+                stored.text.encode("utf-8"), filename=f"transcript-{result.recording_id}.txt"
+            )
+            await self._bot.send_document(
+                result.chat_id, document, caption=t(language, "transcript_file_caption"),
+                reply_parameters=self._reply_to(result),
+            )
+
+    async def _send(self, result: ResultMessage, text: str) -> None:
+        await self._bot.send_message(result.chat_id, text, reply_parameters=self._reply_to(result))
+
+    @staticmethod
+    def _reply_to(result: ResultMessage) -> ReplyParameters | None:
+        if result.reply_to_message_id is None:
+            return None
+        return ReplyParameters(
+            message_id=result.reply_to_message_id, allow_sending_without_reply=True
+        )
+
+
+class DeliveryConsumer:
+    """Pulls result messages from JetStream; acks only once the user has them."""
+
+    def __init__(self, js: JetStreamContext, names: StreamNames, deliverer: Deliverer) -> None:
+        self._js = js
+        self._names = names
+        self._deliverer = deliverer
+
+    async def run(self, stop: asyncio.Event) -> None:
+        sub = await self._js.pull_subscribe_bind(
+            durable=self._names.bot_durable, stream=self._names.results_stream
+        )
+        log.info("delivery.started")
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await sub.fetch(batch=10, timeout=1.0)
+                except nats.errors.TimeoutError:
+                    continue
+                except (nats.errors.ConnectionClosedError, nats.errors.NoServersError,
+                        nats.errors.ConnectionReconnectingError):
+                    await asyncio.sleep(1.0)
+                    continue
+                for msg in messages:
+                    await self._handle(msg)
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _handle(self, msg: Msg) -> None:
+        try:
+            result = ResultMessage.model_validate_json(msg.data)
+        except ValidationError as exc:
+            log.error("delivery.malformed", reason=str(exc.errors()[0]["msg"]))
+            await msg.term()
+            return
+        ctx = {"recording_id": str(result.recording_id), "chat_id": result.chat_id}
+        try:
+            await self._deliverer.deliver(result)
+        except TelegramRetryAfter as exc:
+            log.warning("delivery.throttled", retry_after=exc.retry_after, **ctx)
+            await msg.nak(delay=float(exc.retry_after))
+            return
+        except (TelegramNetworkError, TelegramServerError, TranscriptMissingError, OSError) as exc:
+            log.warning("delivery.retry", reason=f"{type(exc).__name__}: {exc}", **ctx)
+            await msg.nak(delay=RETRY_DELAY)
+            return
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            # The user blocked the bot or the chat is gone: retrying cannot help.
+            log.error("delivery.undeliverable", reason=str(exc), **ctx)
+            await msg.term()
+            return
+        await msg.ack_sync()
+        log.info("delivery.sent", status=str(result.status), **ctx)

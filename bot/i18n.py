@@ -1,0 +1,119 @@
+"""User-facing texts in Russian and English. Russian is the default: most users speak it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["ru", "en"]
+DEFAULT_LANGUAGE: Language = "ru"
+# Telegram clients in these languages get Russian; everyone else English.
+_RUSSIAN_CLIENTS = frozenset({"ru", "uk", "be", "kk", "uz", "ky", "tg", "hy", "az", "ka"})
+
+CATALOGUE: dict[str, dict[Language, str]] = {
+    "received": {
+        "ru": "🎙 Запись получена. Расшифровываю — пришлю текст, как только он будет готов.",
+        "en": "🎙 Recording received. Transcribing — I'll send the text as soon as it's ready.",
+    },
+    "not_audio": {
+        "ru": "Это не похоже на аудио. Пришлите голосовое сообщение, аудиофайл или документ "
+              "со звуком (OGG, MP3, M4A, WAV, FLAC, WEBM).",
+        "en": "This doesn't look like audio. Send a voice message, an audio file or a document "
+              "with sound (OGG, MP3, M4A, WAV, FLAC, WEBM).",
+    },
+    "unsupported": {
+        "ru": "Я принимаю голосовые сообщения, аудиофайлы и документы со звуком — пришлите запись, "
+              "и я её расшифрую.",
+        "en": "I accept voice messages, audio files and documents with sound — send a recording "
+              "and I'll transcribe it.",
+    },
+    "too_big_public": {
+        "ru": "Файл весит {size}, а Telegram отдаёт ботам файлы только до {limit}. Сожмите запись "
+              "или разделите её на части.",
+        "en": "The file is {size}, but Telegram only lets bots download files up to {limit}. "
+              "Compress the recording or split it into parts.",
+    },
+    "too_big": {
+        "ru": "Файл весит {size}, а максимальный размер записи — {limit}. Разделите запись на части.",
+        "en": "The file is {size}, and the largest recording I accept is {limit}. "
+              "Split it into parts.",
+    },
+    "upload_failed": {
+        "ru": "Не удалось сохранить запись — хранилище временно недоступно. Попробуйте ещё раз "
+              "через пару минут.",
+        "en": "I couldn't store the recording — storage is temporarily unavailable. "
+              "Please try again in a couple of minutes.",
+    },
+    "transcript_header": {
+        "ru": "📝 Расшифровка{name}:",
+        "en": "📝 Transcript{name}:",
+    },
+    "transcript_file_caption": {
+        "ru": "Полный текст расшифровки — в файле.",
+        "en": "The full transcript is in the file.",
+    },
+    "failed": {
+        "ru": "😔 Не удалось расшифровать запись: {reason}",
+        "en": "😔 I couldn't transcribe the recording: {reason}",
+    },
+    "reason.no_speech": {
+        "ru": "в записи не слышно речи.",
+        "en": "there is no speech in it.",
+    },
+    "reason.empty_object": {
+        "ru": "файл пустой.",
+        "en": "the file is empty.",
+    },
+    "reason.object_gone": {
+        "ru": "файл был удалён до обработки.",
+        "en": "the file was deleted before it could be processed.",
+    },
+    "reason.transcriber_rejected": {
+        "ru": "сервис распознавания не принял файл — возможно, он повреждён или это не аудио.",
+        "en": "the speech service rejected the file — it may be damaged or not audio.",
+    },
+    "reason.retries_exhausted": {
+        "ru": "сервис распознавания долго недоступен. Мы сохранили запись и попробуем снова.",
+        "en": "the speech service has been unavailable for too long. The recording is kept "
+              "and we will try again.",
+    },
+    "reason.other": {
+        "ru": "внутренняя ошибка. Запись сохранена; мы уже разбираемся.",
+        "en": "an internal error. The recording is kept; we're looking into it.",
+    },
+}
+
+
+def language_for(language_code: str | None) -> Language:
+    """The language to talk to a user in, from their Telegram client's language."""
+    if not language_code:
+        return DEFAULT_LANGUAGE
+    base = language_code.split("-")[0].lower()
+    if base == "en":
+        return "en"
+    return "ru" if base in _RUSSIAN_CLIENTS else "en"
+
+
+def normalise_language(value: str | None) -> Language:
+    """A stored language (``ru``/``en``) or the default."""
+    return "en" if value == "en" else DEFAULT_LANGUAGE
+
+
+def t(language: Language, key: str, **values: object) -> str:
+    """The text ``key`` in ``language``, formatted with ``values``."""
+    return CATALOGUE[key][language].format(**values)
+
+
+def reason_text(language: Language, reason_code: str | None) -> str:
+    """A human explanation of a failure code."""
+    key = f"reason.{reason_code}"
+    return t(language, key if key in CATALOGUE else "reason.other")
+
+
+def human_size(size: int, language: Language) -> str:
+    units = ("Б", "КБ", "МБ", "ГБ") if language == "ru" else ("B", "KB", "MB", "GB")
+    value = float(size)
+    for unit in units:
+        if value < 1024 or unit == units[-1]:
+            return f"{value:.0f} {unit}" if unit == units[0] else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

@@ -1,0 +1,162 @@
+"""Reactor wiring: build settings once, open every resource in one place, run the consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+import nats
+import openai
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from reactor.consumer import ConsumerOptions, EventConsumer
+from reactor.db.migrate import migrate
+from reactor.db.recordings import Recordings
+from reactor.dead_letters import DeadLetters
+from reactor.pipeline import PipelineDeps
+from reactor.results import ResultPublisher
+from reactor.transcription import Transcriber
+from reactor.transcription.openai_engine import OpenAITranscriber
+from voxpersona.jetstream import ensure_all, ensure_durable
+from voxpersona.lifecycle import install_stop_signals
+from voxpersona.logging import configure_logging, get_logger
+from voxpersona.settings import ConfigError, ReactorSettings, load_reactor_settings
+from voxpersona.storage import MinioObjectStore, StorageError
+
+log = get_logger(__name__)
+
+
+class StartupError(Exception):
+    """A dependency is unusable at start-up; the message says which and why."""
+
+
+@dataclass
+class Resources:
+    """Everything the reactor holds open."""
+
+    nc: NatsClient
+    js: JetStreamContext
+    pool: asyncpg.Pool
+    store: MinioObjectStore
+    transcriber: Transcriber
+
+
+async def connect_nats(url: str, *, name: str) -> NatsClient:
+    """Connect and keep reconnecting forever: a NATS restart must not kill the service."""
+    return await nats.connect(
+        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+        connect_timeout=5, allow_reconnect=True,
+    )
+
+
+def build_transcriber(settings: ReactorSettings) -> Transcriber:
+    key = settings.openai.api_key
+    if key is None:
+        raise StartupError("configuration error: OPENAI_API_KEY is required but not set")
+    client = openai.AsyncOpenAI(
+        api_key=key.get_secret_value(), base_url=settings.openai.base_url,
+        timeout=settings.openai.timeout, max_retries=2,
+    )
+    return OpenAITranscriber(client, model=settings.vox.transcription_model)
+
+
+@contextlib.asynccontextmanager
+async def open_resources(
+    settings: ReactorSettings, *, transcriber: Transcriber | None = None
+) -> AsyncIterator[Resources]:
+    """Open in dependency order, close in reverse, whatever fails in between."""
+    async with contextlib.AsyncExitStack() as stack:
+        engine = transcriber or build_transcriber(settings)
+        store = MinioObjectStore(settings.minio)
+        try:
+            await store.check_buckets()
+        except StorageError as exc:
+            raise StartupError(f"MinIO at {settings.minio.endpoint} unusable: {exc}") from exc
+        try:
+            pool = await asyncpg.create_pool(
+                settings.database.url.get_secret_value(), min_size=1,
+                max_size=settings.vox.reactor_concurrency + 2,
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StartupError(f"PostgreSQL unusable (DATABASE_URL): {type(exc).__name__}") from exc
+        stack.push_async_callback(pool.close)
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        try:
+            nc = await connect_nats(settings.nats.url, name=f"voxpersona-reactor@{socket.gethostname()}")
+        except (OSError, nats.errors.Error) as exc:
+            raise StartupError(f"NATS at {settings.nats.url} unreachable: {exc}") from exc
+        stack.push_async_callback(nc.drain)
+        js = nc.jetstream()
+        await _declare_streams(js, settings)
+        yield Resources(nc=nc, js=js, pool=pool, store=store, transcriber=engine)
+
+
+async def _declare_streams(js: JetStreamContext, settings: ReactorSettings) -> None:
+    names = settings.streams
+    await ensure_all(js, names, retention_days=settings.vox.event_retention_days)
+    await ensure_durable(
+        js, stream=names.events_stream, durable=names.reactor_durable,
+        subject=names.events_subject, ack_wait=settings.vox.ack_wait_seconds,
+        max_deliver=settings.vox.max_deliver,
+        max_ack_pending=max(100, settings.vox.reactor_concurrency * 10),
+    )
+
+
+async def run_reactor(
+    settings: ReactorSettings, stop: asyncio.Event, *, transcriber: Transcriber | None = None
+) -> None:
+    """Run until ``stop`` is set, then drain in-flight work within the grace period."""
+    async with open_resources(settings, transcriber=transcriber) as res:
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        deps = PipelineDeps(
+            store=res.store, recordings=Recordings(res.pool), transcriber=res.transcriber,
+            publisher=ResultPublisher(res.js, settings.streams.results_subject), owner=owner,
+            lease=timedelta(seconds=settings.vox.ack_wait_seconds), work_dir=settings.vox.work_dir,
+        )
+        consumer = EventConsumer(
+            res.js, settings.streams, deps,
+            DeadLetters(res.js, settings.streams.dead_letter_subject, deps),
+            ConsumerOptions(
+                concurrency=settings.vox.reactor_concurrency,
+                ack_wait=settings.vox.ack_wait_seconds, max_deliver=settings.vox.max_deliver,
+                shutdown_grace=settings.vox.shutdown_grace_seconds,
+            ),
+        )
+        await consumer.run(stop)
+
+
+def secrets_of(settings: ReactorSettings) -> list[str]:
+    values = [settings.minio.secret_key.get_secret_value(), settings.database.url.get_secret_value()]
+    if settings.openai.api_key is not None:
+        values.append(settings.openai.api_key.get_secret_value())
+    return values
+
+
+async def _main(settings: ReactorSettings) -> None:
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    await run_reactor(settings, stop)
+
+
+def main() -> None:
+    """Entry point of ``voxpersona-reactor``."""
+    try:
+        settings = load_reactor_settings()
+    except ConfigError as exc:
+        sys.exit(str(exc))
+    configure_logging(log_format=settings.vox.log_format, level=settings.vox.log_level,
+                      secrets=secrets_of(settings))
+    try:
+        asyncio.run(_main(settings))
+    except StartupError as exc:
+        sys.exit(f"reactor cannot start: {exc}")

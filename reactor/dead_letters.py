@@ -1,0 +1,50 @@
+"""Dead letters: events that exhausted their deliveries, kept with the last error."""
+
+from __future__ import annotations
+
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from reactor.pipeline import PipelineDeps, fail_exhausted
+from voxpersona.logging import get_logger
+
+log = get_logger(__name__)
+
+HEADER_CODE = "VP-Error-Code"
+HEADER_ERROR = "VP-Error"
+HEADER_STREAM_SEQ = "VP-Stream-Seq"
+HEADER_DELIVERIES = "VP-Deliveries"
+HEADER_SUBJECT = "VP-Subject"
+
+
+class DeadLetters:
+    """Publishes the original event plus its last error to the dead-letter stream."""
+
+    def __init__(self, js: JetStreamContext, subject: str, deps: PipelineDeps) -> None:
+        self._js = js
+        self._subject = subject
+        self._deps = deps
+
+    async def dead_letter(self, msg: Msg, error: BaseException, *, code: str) -> None:
+        meta = msg.metadata
+        reason = str(error)[:1000]
+        await self._js.publish(
+            self._subject,
+            msg.data,
+            headers={
+                # Dead-lettering the same stream message twice stores it once.
+                "Nats-Msg-Id": f"dlq:{meta.stream}:{meta.sequence.stream}",
+                HEADER_CODE: code,
+                HEADER_ERROR: reason.replace("\r", " ").replace("\n", " "),
+                HEADER_STREAM_SEQ: str(meta.sequence.stream),
+                HEADER_DELIVERIES: str(meta.num_delivered),
+                HEADER_SUBJECT: msg.subject,
+            },
+        )
+        log.error("event.dead_lettered", code=code, reason=reason)
+        try:
+            await fail_exhausted(msg.data, self._deps, code="retries_exhausted",
+                                 reason=f"gave up after {meta.num_delivered} attempts: {reason}")
+        except Exception as exc:
+            # The dead letter is stored; requeueing it later will finish the bookkeeping.
+            log.warning("event.dead_letter_bookkeeping_failed", reason=str(exc))

@@ -1,0 +1,43 @@
+"""What to do with a message whose processing raised: a pure decision, unit-tested alone."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from enum import StrEnum
+
+from reactor.errors import PermanentError, ReactorError
+from voxpersona.retry import backoff_delay
+
+BUSY_DELAY = 15.0
+BASE_DELAY = 2.0
+MAX_DELAY = 300.0
+
+
+class Action(StrEnum):
+    NAK = "nak"
+    DEAD_LETTER = "dead_letter"
+    TERM = "term"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPlan:
+    action: Action
+    delay: float = 0.0
+    code: str = "internal_error"
+
+
+def plan_retry(
+    deliveries: int, max_deliver: int, error: BaseException, rng: random.Random | None = None
+) -> RetryPlan:
+    """Transient (and unexpected) errors are redelivered with exponential backoff and jitter until
+    the last allowed delivery, which dead-letters instead; permanent errors are never retried."""
+    code = error.code if isinstance(error, ReactorError) else "internal_error"
+    if isinstance(error, PermanentError):
+        return RetryPlan(Action.TERM, code=code)
+    if deliveries >= max_deliver:
+        return RetryPlan(Action.DEAD_LETTER, code=code)
+    if code == "recording_busy":
+        return RetryPlan(Action.NAK, delay=BUSY_DELAY, code=code)
+    delay = backoff_delay(deliveries, base=BASE_DELAY, cap=MAX_DELAY, rng=rng)
+    return RetryPlan(Action.NAK, delay=delay, code=code)

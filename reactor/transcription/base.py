@@ -1,0 +1,41 @@
+"""The transcriber interface and the transcript model every engine returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+
+class Segment(BaseModel):
+    """A stretch of speech with its times in seconds from the start of the recording."""
+
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    text: str
+
+
+class Transcript(BaseModel):
+    """What every engine returns."""
+
+    text: str
+    language: str | None = None
+    duration: float | None = None
+    segments: list[Segment] = Field(default_factory=list)
+    engine: str
+    model: str
+
+
+class Transcriber(Protocol):
+    """Turns an audio file into a :class:`Transcript`.
+
+    Raises :class:`reactor.errors.TransientError` when a retry later may succeed and
+    :class:`reactor.errors.PermanentError` when it cannot.
+    """
+
+    engine: str
+    model: str
+
+    async def transcribe(self, path: Path, *, filename: str, language: str | None) -> Transcript:
+        ...

@@ -1,0 +1,99 @@
+"""Session fixtures: real local services started once, on free ports, and torn down."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+import pytest_asyncio
+
+from bot.app import run_bot
+from reactor.app import run_reactor
+from tests.stacks import Stack, docker_unavailable_reason, open_stack
+from voxpersona.localstack.fake_openai import FakeOpenAI
+from voxpersona.localstack.fake_telegram import FakeTelegram
+from voxpersona.settings import (
+    BotSettings,
+    OpenAISettings,
+    ReactorSettings,
+    TelegramSettings,
+    VoxSettings,
+)
+
+OPENAI_TEST_KEY = "sk-test-0123456789abcdef"
+TELEGRAM_TEST_TOKEN = "123456789:AAE-test-token-for-the-fake-server"
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def stack(stack_kind: str) -> AsyncIterator[Stack]:
+    if stack_kind == "containers":
+        reason = docker_unavailable_reason()
+        if reason is not None:
+            pytest.skip(f"containers backend: {reason}")
+    async with open_stack(stack_kind) as opened:
+        yield opened
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def fake_openai() -> AsyncIterator[FakeOpenAI]:
+    async with FakeOpenAI(api_key=OPENAI_TEST_KEY) as server:
+        yield server
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+def make_reactor_settings(stack: Stack, openai: FakeOpenAI, **vox: object) -> ReactorSettings:
+    return ReactorSettings(
+        minio=stack.minio_settings(),
+        nats=stack.nats_settings(),
+        database=stack.database_settings(),
+        openai=OpenAISettings(api_key=OPENAI_TEST_KEY, base_url=openai.base_url, timeout=10),  # type: ignore[arg-type]
+        vox=VoxSettings(**{"ack_wait_seconds": 10, "shutdown_grace_seconds": 5, **vox}),  # type: ignore[arg-type]
+    )
+
+
+def make_bot_settings(stack: Stack, telegram: FakeTelegram) -> BotSettings:
+    return BotSettings(
+        telegram=TelegramSettings(bot_token=TELEGRAM_TEST_TOKEN, api_url=telegram.base_url),  # type: ignore[arg-type]
+        minio=stack.minio_settings(),
+        nats=stack.nats_settings(),
+        database=stack.database_settings(),
+        vox=VoxSettings(),
+    )
+
+
+@dataclass
+class RunningServices:
+    """Bot and reactor running in this process against ``stack`` and the fakes."""
+
+    stack: Stack
+    telegram: FakeTelegram
+    openai: FakeOpenAI
+    reactor_settings: ReactorSettings
+    bot_settings: BotSettings
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def services(
+    stack: Stack, fake_telegram: FakeTelegram, fake_openai: FakeOpenAI
+) -> AsyncIterator[RunningServices]:
+    reactor_settings = make_reactor_settings(stack, fake_openai)
+    bot_settings = make_bot_settings(stack, fake_telegram)
+    stop = asyncio.Event()
+    reactor = asyncio.create_task(run_reactor(reactor_settings, stop))
+    bot = asyncio.create_task(run_bot(bot_settings, stop))
+    await asyncio.sleep(0.5)
+    for task in (reactor, bot):
+        if task.done():
+            task.result()  # surface start-up failures right here
+    yield RunningServices(stack, fake_telegram, fake_openai, reactor_settings, bot_settings)
+    stop.set()
+    results = await asyncio.gather(reactor, bot, return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert not errors, f"services stopped with errors: {errors!r}"

@@ -1,0 +1,56 @@
+"""User metadata the bot attaches to an audio object, and its reading back from an event.
+
+S3 metadata travels in HTTP headers, which are ASCII only: every value is percent-encoded on the
+way in and decoded on the way out, so Cyrillic file names and notes survive intact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import quote, unquote
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+_META_PREFIX = "x-amz-meta-"
+
+
+class MetadataError(ValueError):
+    """The object's metadata lacks a field the contract requires, or has a malformed one."""
+
+
+class RecordingMetadata(BaseModel):
+    """What the reactor needs to know about a recording besides its bytes."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    user_id: int = Field(gt=0, alias="user-id")
+    chat_id: int = Field(alias="chat-id")
+    message_id: int | None = Field(default=None, alias="message-id")
+    original_name: str | None = Field(default=None, alias="original-name", max_length=512)
+    duration_seconds: int | None = Field(default=None, ge=0, alias="duration")
+    file_unique_id: str | None = Field(default=None, alias="file-unique-id", max_length=128)
+    source: str = Field(default="telegram", alias="source", max_length=32)
+    # The language the bot talks to this user in. Only for messages to the user: it is never a
+    # transcription hint (a Russian-speaking user may send an English interview).
+    interface_language: str | None = Field(default=None, alias="ui-lang", max_length=8)
+
+    def to_headers(self) -> dict[str, str]:
+        """S3 user-metadata headers (``x-amz-meta-*``), values percent-encoded."""
+        fields = self.model_dump(by_alias=True, exclude_none=True)
+        return {f"{_META_PREFIX}{name}": quote(str(value), safe="") for name, value in fields.items()}
+
+    @classmethod
+    def from_user_metadata(cls, raw: Mapping[str, str]) -> RecordingMetadata:
+        """Read metadata as MinIO reports it (``X-Amz-Meta-User-Id`` keys) or as S3 stat does."""
+        fields: dict[str, str] = {}
+        for name, value in raw.items():
+            lowered = name.lower()
+            if lowered.startswith(_META_PREFIX):
+                fields[lowered.removeprefix(_META_PREFIX)] = unquote(value)
+        try:
+            return cls.model_validate(fields)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise MetadataError(f"recording metadata invalid: {problems}") from None

@@ -1,0 +1,23 @@
+"""NATS JetStream names shared by MinIO's configuration, the reactor and the bot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StreamNames:
+    """Names of the streams, subjects and durable consumers.
+
+    ``events_subject`` is the subject MinIO's NATS target publishes to
+    (``MINIO_NOTIFY_NATS_SUBJECT_PRIMARY``); it must match ``docker-compose.yml``.
+    """
+
+    events_stream: str = "VOXPERSONA_EVENTS"
+    events_subject: str = "voxpersona.minio.events"
+    reactor_durable: str = "reactor"
+    results_stream: str = "VOXPERSONA_RESULTS"
+    results_subject: str = "voxpersona.results"
+    bot_durable: str = "bot-delivery"
+    dead_letter_stream: str = "VOXPERSONA_DLQ"
+    dead_letter_subject: str = "voxpersona.dlq"

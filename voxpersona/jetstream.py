@@ -1,0 +1,118 @@
+"""JetStream streams and durable consumers, declared idempotently.
+
+MinIO never creates the stream it publishes to and fails to publish without one, so whoever
+starts first (the reactor, or the compose init service via ``voxpersona streams init``) creates
+it. Consumers are created-or-updated explicitly: nats-py's ``pull_subscribe`` silently keeps an
+existing durable's old configuration.
+"""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    ConsumerInfo,
+    DeliverPolicy,
+    DiscardPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+    StreamInfo,
+)
+from nats.js.errors import NotFoundError
+
+from voxpersona.contracts.subjects import StreamNames
+
+DAY = 24 * 3600.0
+# Results only need to outlive a bot outage; a week is generous.
+RESULTS_MAX_AGE = 7 * DAY
+
+
+async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> StreamInfo:
+    """Create the stream, or update it when its configuration differs."""
+    assert config.name is not None
+    try:
+        info = await js.stream_info(config.name)
+    except NotFoundError:
+        return await js.add_stream(config)
+    current = info.config
+    if (
+        current.subjects != config.subjects
+        or current.max_age != config.max_age
+        or current.duplicate_window != config.duplicate_window
+    ):
+        return await js.update_stream(config)
+    return info
+
+
+def events_stream_config(names: StreamNames, *, retention_days: int) -> StreamConfig:
+    """Limits-based retention keeps events for replay after they are acked."""
+    return StreamConfig(
+        name=names.events_stream,
+        subjects=[names.events_subject],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=retention_days * DAY,
+        duplicate_window=120.0,
+    )
+
+
+def results_stream_config(names: StreamNames) -> StreamConfig:
+    return StreamConfig(
+        name=names.results_stream,
+        subjects=[names.results_subject],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=RESULTS_MAX_AGE,
+        # Nats-Msg-Id dedup catches a reactor that crashed between publishing and bookkeeping.
+        duplicate_window=600.0,
+    )
+
+
+def dead_letter_stream_config(names: StreamNames, *, retention_days: int) -> StreamConfig:
+    """Dead letters are kept as long as the events they stand for."""
+    return StreamConfig(
+        name=names.dead_letter_stream,
+        subjects=[names.dead_letter_subject],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=retention_days * DAY,
+        duplicate_window=600.0,
+    )
+
+
+async def ensure_durable(
+    js: JetStreamContext,
+    *,
+    stream: str,
+    durable: str,
+    subject: str,
+    ack_wait: float,
+    max_deliver: int,
+    max_ack_pending: int = 1000,
+    backoff: list[float] | None = None,
+) -> ConsumerInfo:
+    """Create or update a durable pull consumer with an explicit configuration."""
+    config = ConsumerConfig(
+        name=durable,
+        durable_name=durable,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=ack_wait,
+        max_deliver=max_deliver,
+        max_ack_pending=max_ack_pending,
+        filter_subject=subject,
+        backoff=backoff,
+    )
+    return await js.add_consumer(stream, config)
+
+
+async def ensure_all(
+    js: JetStreamContext, names: StreamNames, *, retention_days: int
+) -> None:
+    """Declare the events, results and dead-letter streams (used by ``voxpersona streams init`` too)."""
+    await ensure_stream(js, events_stream_config(names, retention_days=retention_days))
+    await ensure_stream(js, results_stream_config(names))
+    await ensure_stream(js, dead_letter_stream_config(names, retention_days=retention_days))

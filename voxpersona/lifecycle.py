@@ -1,0 +1,13 @@
+"""Process lifecycle helpers shared by the services' entry points."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT set ``stop``: the services then drain and exit cleanly."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)

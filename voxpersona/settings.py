@@ -1,0 +1,189 @@
+"""Configuration: one settings object per service, built once at start-up and passed down.
+
+Environment variable names are part of the users' interface: ``TELEGRAM_*``, ``MINIO_*``,
+``NATS_URL``, ``DATABASE_URL``, ``OPENAI_*`` and ``VOXPERSONA_*`` for everything else.
+A ``.env`` file in the working directory is read too. Missing or malformed settings raise
+:class:`ConfigError` whose message is one line naming the variable, never its value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from voxpersona.contracts.subjects import StreamNames
+
+GIB = 1024**3
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed. The message names the variable, never its value."""
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", extra="ignore", case_sensitive=False
+    )
+
+
+class TelegramSettings(BaseSettings):
+    """``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_API_URL`` (a local Bot API server or a test server)."""
+
+    model_config = _config("TELEGRAM_")
+
+    bot_token: SecretStr
+    api_url: str = "https://api.telegram.org"
+    # The public Bot API serves downloads up to 20 MB; a local Bot API server has no such limit.
+    local_api: bool = False
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+
+class MinioSettings(BaseSettings):
+    """``MINIO_*``: where audio and results live."""
+
+    model_config = _config("MINIO_")
+
+    endpoint: str
+    access_key: SecretStr
+    secret_key: SecretStr
+    use_ssl: bool = True
+    cert_path: Path | None = None
+    region: str | None = None
+    audio_bucket_name: str = "voxpersona-audio"
+    bucket_name: str = "voxpersona-storage"
+    max_file_size: int = Field(default=2 * GIB, gt=0)
+    health_check_interval: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    retry_backoff: float = Field(default=2.0, gt=0)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if "://" in value or "/" in value or not value:
+            raise ValueError("must be host:port without scheme or path (TLS: set MINIO_USE_SSL)")
+        return value
+
+
+class NatsSettings(BaseSettings):
+    """``NATS_URL``."""
+
+    model_config = _config("NATS_")
+
+    url: str = "nats://127.0.0.1:4222"
+
+    @field_validator("url")
+    @classmethod
+    def _nats_url(cls, value: str) -> str:
+        if not value.startswith(("nats://", "tls://", "ws://", "wss://")):
+            raise ValueError("must be a nats:// (or tls://) URL")
+        return value
+
+
+class DatabaseSettings(BaseSettings):
+    """``DATABASE_URL``: a PostgreSQL DSN (it may hold a password, so it is a secret)."""
+
+    model_config = _config("DATABASE_")
+
+    url: SecretStr
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_dsn(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("postgres://", "postgresql://")):
+            raise ValueError("must be a postgresql:// DSN")
+        return value
+
+
+class OpenAISettings(BaseSettings):
+    """``OPENAI_API_KEY`` and optional ``OPENAI_BASE_URL`` (any OpenAI-compatible server)."""
+
+    model_config = _config("OPENAI_")
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    timeout: float = Field(default=600.0, gt=0)
+
+
+class VoxSettings(BaseSettings):
+    """``VOXPERSONA_*``: everything else."""
+
+    model_config = _config("VOXPERSONA_")
+
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    transcription_model: str = "whisper-1"
+    reactor_concurrency: int = Field(default=4, ge=1, le=256)
+    event_retention_days: int = Field(default=31, ge=1)
+    ack_wait_seconds: float = Field(default=120.0, gt=0)
+    max_deliver: int = Field(default=8, ge=1)
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    work_dir: Path | None = None
+    max_text_messages: int = Field(default=3, ge=1, le=20)
+
+
+class BotSettings(BaseModel):
+    """Everything the bot needs."""
+
+    telegram: TelegramSettings
+    minio: MinioSettings
+    nats: NatsSettings
+    database: DatabaseSettings
+    vox: VoxSettings
+    streams: StreamNames = StreamNames()
+
+
+class ReactorSettings(BaseModel):
+    """Everything the reactor needs."""
+
+    minio: MinioSettings
+    nats: NatsSettings
+    database: DatabaseSettings
+    openai: OpenAISettings
+    vox: VoxSettings
+    streams: StreamNames = StreamNames()
+
+
+_S = TypeVar("_S", bound=BaseSettings)
+
+
+def load_settings(cls: type[_S]) -> _S:
+    try:
+        return cls()
+    except ValidationError as exc:
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else ""
+        variable = (prefix + field).upper()
+        problem = "is required but not set" if err["type"] == "missing" else err["msg"]
+        raise ConfigError(f"configuration error: {variable} {problem}") from None
+
+
+def load_bot_settings() -> BotSettings:
+    """Read the bot's settings from the environment (and ``.env``)."""
+    return BotSettings(
+        telegram=load_settings(TelegramSettings),
+        minio=load_settings(MinioSettings),
+        nats=load_settings(NatsSettings),
+        database=load_settings(DatabaseSettings),
+        vox=load_settings(VoxSettings),
+    )
+
+
+def load_reactor_settings() -> ReactorSettings:
+    """Read the reactor's settings from the environment (and ``.env``)."""
+    return ReactorSettings(
+        minio=load_settings(MinioSettings),
+        nats=load_settings(NatsSettings),
+        database=load_settings(DatabaseSettings),
+        openai=load_settings(OpenAISettings),
+        vox=load_settings(VoxSettings),
+    )
