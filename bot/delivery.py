@@ -112,10 +112,10 @@ class DeliveryConsumer:
             while not stop.is_set():
                 try:
                     messages = await sub.fetch(batch=10, timeout=1.0)
-                except nats.errors.TimeoutError:
+                except TimeoutError:
                     continue
-                except (nats.errors.ConnectionClosedError, nats.errors.NoServersError,
-                        nats.errors.ConnectionReconnectingError):
+                except nats.errors.Error as exc:
+                    log.warning("delivery.fetch_failed", reason=type(exc).__name__)
                     await asyncio.sleep(1.0)
                     continue
                 for msg in messages:

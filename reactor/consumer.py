@@ -84,10 +84,11 @@ class EventConsumer:
             return
         try:
             messages = await sub.fetch(batch=free, timeout=self._options.fetch_timeout)
-        except nats.errors.TimeoutError:
+        except TimeoutError:
+            # nats-py raises its own TimeoutError or asyncio's, depending on the path taken.
             return
-        except (nats.errors.ConnectionClosedError, nats.errors.NoServersError,
-                nats.errors.ConnectionReconnectingError) as exc:
+        except nats.errors.Error as exc:
+            # Reconnecting, closed, no servers: the client reconnects on its own; keep polling.
             log.warning("consumer.fetch_failed", reason=type(exc).__name__)
             await asyncio.sleep(1.0)
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -77,6 +77,13 @@ class RunningServices:
     openai: FakeOpenAI
     reactor_settings: ReactorSettings
     bot_settings: BotSettings
+    tasks: tuple[asyncio.Task[None], ...] = ()
+
+    def assert_alive(self) -> None:
+        """A service task that ended mid-session is a bug: surface its exception."""
+        for task in self.tasks:
+            if task.done():
+                raise AssertionError(f"service task ended early: {task.exception()!r}")
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -92,8 +99,18 @@ async def services(
     for task in (reactor, bot):
         if task.done():
             task.result()  # surface start-up failures right here
-    yield RunningServices(stack, fake_telegram, fake_openai, reactor_settings, bot_settings)
+    yield RunningServices(
+        stack, fake_telegram, fake_openai, reactor_settings, bot_settings, (reactor, bot)
+    )
     stop.set()
     results = await asyncio.gather(reactor, bot, return_exceptions=True)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, f"services stopped with errors: {errors!r}"
+
+
+@pytest.fixture(autouse=True)
+def _services_stay_alive(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that used the running services, they must still be running."""
+    yield
+    if "services" in request.fixturenames:
+        request.getfixturevalue("services").assert_alive()

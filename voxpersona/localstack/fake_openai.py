@@ -270,6 +270,9 @@ class FakeOpenAI:
             if endpoint is not None:
                 self._check_auth(request)
                 if faults := self._faults.get(endpoint):
+                    # Read the upload first, as OpenAI's front end does: answering early makes
+                    # aiohttp linger up to 10 s on the unread body of a keep-alive connection.
+                    await _discard_body(request)
                     raise faults.pop(0)
             response = await handler(request)
         except FakeAPIError as error:
@@ -525,3 +528,8 @@ def _tokens(text: str) -> int:
 
 def _model(model_id: str) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": 1_677_610_602, "owned_by": "system"}
+
+
+async def _discard_body(request: web.Request) -> None:
+    while await request.content.readany():
+        pass

@@ -24,7 +24,7 @@ import json
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, unquote
@@ -39,16 +39,26 @@ REMOVAL_EVENTS = frozenset(
 
 # Standard headers MinIO keeps in an object's metadata (lower-case keys, as it stores them);
 # together with the X-Amz-Meta-* keys they make up the event's userMetadata.
-_STORED_STANDARD_HEADERS = (
-    "cache-control",
-    "content-disposition",
-    "content-encoding",
-    "content-language",
-    "content-type",
-    "expires",
+_STORED_STANDARD_HEADERS = frozenset(
+    {"cache-control", "content-disposition", "content-encoding", "content-language"}
+    | {"content-type", "expires"}
 )
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _SIGV4_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+HOP_BY_HOP_HEADERS = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te"}
+    | {"trailer", "trailers", "transfer-encoding", "upgrade"}
+)
+# Response headers the proxy writes itself instead of copying them from moto.
+_PROXY_OWN_HEADERS = frozenset(
+    {"content-length", "date", "server", "x-amz-request-id", "x-amz-id-2"}
+)
+_ERROR_MESSAGES = {
+    "SlowDown": "Please reduce your request rate.",
+    "InternalError": "We encountered an internal error, please try again.",
+    "ServiceUnavailable": "The service is unavailable. Please retry.",
+    "NoSuchBucket": "The specified bucket does not exist",
+}
 
 
 class Operation(enum.Enum):
@@ -65,6 +75,17 @@ class Operation(enum.Enum):
     GET_NOTIFICATION = "GetBucketNotification"
     DELETE_BUCKET = "DeleteBucket"
     OTHER = "other"
+
+
+#: Operations after which the stand-in reads the object back (HEAD) for the event.
+CREATED_OPERATIONS = frozenset(
+    {Operation.PUT_OBJECT, Operation.COPY_OBJECT, Operation.COMPLETE_MULTIPART}
+    | {Operation.PUT_TAGGING, Operation.DELETE_TAGGING}
+)
+EVENT_OPERATIONS = CREATED_OPERATIONS | {Operation.DELETE_OBJECT, Operation.DELETE_OBJECTS}
+# MinIO's handlers for these write the response before calling sendEvent, so the response's
+# Content-Length lands in responseElements. PutObject (and a NoOP delete) send first.
+_RESPONSE_BEFORE_EVENT = EVENT_OPERATIONS - {Operation.PUT_OBJECT}
 
 
 @dataclass(frozen=True)
@@ -266,6 +287,49 @@ def fault_kind(method: str, key: str, operation: Operation) -> str | None:
     return None
 
 
+def succeeded(status: int, body: bytes) -> bool:
+    """A 2xx answer that is not an S3 error (CompleteMultipartUpload can fail with 200)."""
+    return 200 <= status < 300 and b"<Error>" not in body
+
+
+def event_specs(
+    operation: Operation,
+    bucket: str,
+    key: str,
+    *,
+    response_body: bytes,
+    now_ns: int,
+    observed_ns: int = 0,
+    state: ObjectState | None = None,
+    request_body: bytes = b"",
+    existed: bool = True,
+) -> list[EventSpec]:
+    """The events MinIO sends after ``operation`` succeeded.
+
+    ``state`` is the object read back after a create (``None`` if it vanished: no event),
+    ``observed_ns`` when the write was seen to succeed, ``existed`` whether a deleted object
+    was there before.
+    """
+    length = str(len(response_body)) if operation in _RESPONSE_BEFORE_EVENT else None
+    if operation is Operation.DELETE_OBJECTS:
+        keys = deleted_keys(request_body, response_body)
+        return [_removal(bucket, name, "s3:ObjectRemoved:Delete", now_ns, length) for name in keys]
+    if operation is Operation.DELETE_OBJECT:
+        if existed:
+            return [_removal(bucket, key, "s3:ObjectRemoved:Delete", now_ns, length)]
+        # Current MinIO reports deleting a missing object as NoOP, sent before its response.
+        return [_removal(bucket, key, "s3:ObjectRemoved:NoOP", now_ns, None)]
+    if operation not in CREATED_OPERATIONS or state is None:
+        return []
+    sequencer_ns = modification_time_ns(state.last_modified_s, observed_ns)
+    return [EventSpec(operation.value, bucket, key, now_ns, sequencer_ns, state, length)]
+
+
+def _removal(bucket: str, key: str, name: str, now_ns: int, length: str | None) -> EventSpec:
+    # A removed object has no modification time, so MinIO's sequencer is the event time.
+    return EventSpec(name, bucket, key, now_ns, now_ns, None, length)
+
+
 def build_record(spec: EventSpec, request: RequestInfo, deployment: Deployment) -> dict[str, Any]:
     """One S3 event record, fields in the order MinIO's JSON has them."""
     return {
@@ -384,8 +448,14 @@ def _child_text(node: ET.Element, name: str) -> str:
 
 
 def s3_error_xml(
-    *, code: str, message: str, resource: str, request_id: str, host_id: str,
-    bucket: str = "", key: str = "",
+    *,
+    code: str,
+    message: str,
+    resource: str,
+    request_id: str,
+    host_id: str,
+    bucket: str = "",
+    key: str = "",
 ) -> bytes:
     """An S3 ``<Error>`` document in MinIO's element order."""
     root = ET.Element("Error")
@@ -400,4 +470,30 @@ def s3_error_xml(
     ):
         if text or tag in {"Code", "Message"}:
             ET.SubElement(root, tag).text = text
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    document: bytes = ET.tostring(root, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + document
+
+
+def error_message(code: str) -> str:
+    """MinIO's description for an S3 error code the stand-in produces."""
+    return _ERROR_MESSAGES.get(code, f"{code} (injected by the MinIO notifier stand-in)")
+
+
+def request_headers_for_upstream(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A request's headers minus hop-by-hop ones (and those its Connection header names)."""
+    pairs = list(headers)
+    named = {
+        token.strip().lower()
+        for key, value in pairs
+        if key.lower() == "connection"
+        for token in value.split(",")
+    }
+    # The proxy already answered any "Expect: 100-continue"; moto gets the body outright.
+    drop = HOP_BY_HOP_HEADERS | named | {"expect"}
+    return [(key, value) for key, value in pairs if key.lower() not in drop]
+
+
+def response_headers_for_client(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """moto's response headers minus hop-by-hop ones and those the proxy sets itself."""
+    drop = HOP_BY_HOP_HEADERS | _PROXY_OWN_HEADERS
+    return [(key, value) for key, value in headers if key.lower() not in drop]

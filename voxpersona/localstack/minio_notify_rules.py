@@ -21,54 +21,38 @@ XML_HEADER = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 #: whose ID is ``primary`` and whose type is ``nats``.
 NATS_TARGET = ("primary", "nats")
 
+
+def _names(kind: str, names: str) -> tuple[str, ...]:
+    return tuple(f"s3:{kind}:{name}" for name in names.split())
+
+
 _COMPOUND_EVENTS: dict[str, tuple[str, ...]] = {
-    "s3:ObjectAccessed:*": (
-        "s3:ObjectAccessed:Get",
-        "s3:ObjectAccessed:Head",
-        "s3:ObjectAccessed:GetRetention",
-        "s3:ObjectAccessed:GetLegalHold",
-        "s3:ObjectAccessed:Attributes",
+    "s3:ObjectAccessed:*": _names(
+        "ObjectAccessed", "Get Head GetRetention GetLegalHold Attributes"
     ),
     # Tagging and retention changes are "created" events too: a consumer that listens to
-    # s3:ObjectCreated:* sees them and must not treat them as new uploads.
-    "s3:ObjectCreated:*": (
-        "s3:ObjectCreated:CompleteMultipartUpload",
-        "s3:ObjectCreated:Copy",
-        "s3:ObjectCreated:Post",
-        "s3:ObjectCreated:Put",
-        "s3:ObjectCreated:PutRetention",
-        "s3:ObjectCreated:PutLegalHold",
-        "s3:ObjectCreated:PutTagging",
-        "s3:ObjectCreated:DeleteTagging",
+    # s3:ObjectCreated:* sees them and must not take them for new uploads.
+    "s3:ObjectCreated:*": _names(
+        "ObjectCreated",
+        "CompleteMultipartUpload Copy Post Put PutRetention PutLegalHold PutTagging DeleteTagging",
     ),
-    "s3:ObjectRemoved:*": (
-        "s3:ObjectRemoved:Delete",
-        "s3:ObjectRemoved:DeleteMarkerCreated",
-        "s3:ObjectRemoved:NoOP",
-        "s3:ObjectRemoved:DeleteAllVersions",
+    "s3:ObjectRemoved:*": _names(
+        "ObjectRemoved", "Delete DeleteMarkerCreated NoOP DeleteAllVersions"
     ),
-    "s3:Replication:*": (
-        "s3:Replication:OperationFailedReplication",
-        "s3:Replication:OperationCompletedReplication",
-        "s3:Replication:OperationNotTracked",
-        "s3:Replication:OperationMissedThreshold",
-        "s3:Replication:OperationReplicatedAfterThreshold",
+    "s3:Replication:*": _names(
+        "Replication",
+        "OperationFailedReplication OperationCompletedReplication OperationNotTracked "
+        "OperationMissedThreshold OperationReplicatedAfterThreshold",
     ),
-    "s3:ObjectRestore:*": ("s3:ObjectRestore:Post", "s3:ObjectRestore:Completed"),
-    "s3:ObjectTransition:*": ("s3:ObjectTransition:Failed", "s3:ObjectTransition:Complete"),
+    "s3:ObjectRestore:*": _names("ObjectRestore", "Post Completed"),
+    "s3:ObjectTransition:*": _names("ObjectTransition", "Failed Complete"),
 }
-
 _SINGLE_EVENTS = frozenset(
     {name for names in _COMPOUND_EVENTS.values() for name in names}
-    | {
-        "s3:BucketCreated:*",
-        "s3:BucketRemoved:*",
-        "s3:LifecycleDelMarkerExpiration:Delete",
-        "s3:Scanner:ManyVersions",
-        "s3:Scanner:LargeVersions",
-        "s3:Scanner:BigPrefix",
-    }
+    | {"s3:BucketCreated:*", "s3:BucketRemoved:*", "s3:LifecycleDelMarkerExpiration:Delete"}
+    | set(_names("Scanner", "ManyVersions LargeVersions BigPrefix"))
 )
+_UNSUPPORTED_CONFIGURATIONS = frozenset({"TopicConfiguration", "CloudFunctionConfiguration"})
 
 #: Every name ``ParseName`` in MinIO's name.go accepts in a NotificationConfiguration.
 EVENT_NAMES = _SINGLE_EVENTS | frozenset(_COMPOUND_EVENTS)
@@ -193,7 +177,7 @@ def parse_notification_config(body: bytes, *, region: str) -> tuple[QueueRule, .
         raise malformed_xml()
     rules = tuple(_parse_queue(node) for node in root if _local(node.tag) == "QueueConfiguration")
     _reject_duplicates(rules)
-    if any(_local(node.tag) in {"TopicConfiguration", "CloudFunctionConfiguration"} for node in root):
+    if any(_local(node.tag) in _UNSUPPORTED_CONFIGURATIONS for node in root):
         raise NotificationConfigError(
             "UnsupportedNotification",
             "MinIO server does not support Topic or Cloud Function based notifications.",
@@ -230,7 +214,8 @@ def render_notification_config(rules: Sequence[QueueRule]) -> bytes:
         for event in rule.events:
             ET.SubElement(queue, "Event").text = event
         ET.SubElement(queue, "Queue").text = rule.arn
-    return XML_HEADER + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return XML_HEADER + document
 
 
 def _parse_xml(body: bytes) -> ET.Element:

@@ -14,6 +14,9 @@ write or delete with success it publishes MinIO's exact payload to JetStream bef
 gets its response, like ``MINIO_API_SYNC_EVENTS=on``. When NATS or the stream is missing, events
 wait in an ordered, bounded in-memory queue and are retried, like MinIO's ``queue_dir``.
 
+Not modelled: ``s3:ObjectAccessed:*`` (GET/HEAD) events, browser POST uploads, versioned
+deletes (``DeleteMarkerCreated``), retention/legal-hold events and ILM expiry.
+
 moto keeps its data in process-global state: two stand-ins in one process see the same
 buckets, so tests should use fresh bucket names. Only path-style addressing is understood
 (what the ``minio`` SDK uses for IP endpoints). Every response carries
@@ -23,12 +26,13 @@ buckets, so tests should use fresh bucket names. Only path-style addressing is u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -44,32 +48,8 @@ from multidict import CIMultiDict
 from nats.aio.client import Client as NATS
 from yarl import URL
 
-from voxpersona.localstack.minio_events import (
-    Deployment,
-    EventSpec,
-    ObjectState,
-    Operation,
-    RequestInfo,
-    access_key_from,
-    build_log,
-    build_record,
-    classify,
-    deleted_keys,
-    encode_go_json,
-    fault_kind,
-    modification_time_ns,
-    object_state_from_head,
-    s3_error_xml,
-    source_ip,
-    split_path,
-)
-from voxpersona.localstack.minio_notify_rules import (
-    NotificationConfigError,
-    QueueRule,
-    parse_notification_config,
-    render_notification_config,
-    rules_match,
-)
+from voxpersona.localstack import minio_events as events
+from voxpersona.localstack import minio_notify_rules as notify_rules
 from voxpersona.localstack.ports import async_wait_for_port, free_port
 
 logger = logging.getLogger(__name__)
@@ -80,26 +60,7 @@ FaultOperation = Literal["put", "get", "head", "delete", "any"]
 
 _HOST = "127.0.0.1"
 _CHUNK = 1 << 20
-_HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-     "trailer", "trailers", "transfer-encoding", "upgrade"}
-)
-# Response headers the proxy sets itself rather than copying from moto.
-_OWN_RESPONSE_HEADERS = frozenset({"content-length", "date", "server", "x-amz-request-id",
-                                   "x-amz-id-2"})
-# Operations whose MinIO handler writes the response before calling sendEvent, which puts the
-# response's Content-Length into responseElements (PutObject and a NoOP delete send first).
-_RESPONSE_BEFORE_EVENT = frozenset(
-    {Operation.COPY_OBJECT, Operation.COMPLETE_MULTIPART, Operation.PUT_TAGGING,
-     Operation.DELETE_TAGGING, Operation.DELETE_OBJECT, Operation.DELETE_OBJECTS}
-)
-_EVENT_OPERATIONS = _RESPONSE_BEFORE_EVENT | {Operation.PUT_OBJECT}
-_ERROR_MESSAGES = {
-    "SlowDown": "Please reduce your request rate.",
-    "InternalError": "We encountered an internal error, please try again.",
-    "ServiceUnavailable": "The service is unavailable. Please retry.",
-    "NoSuchBucket": "The specified bucket does not exist",
-}
+_SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
 
 
 @dataclass
@@ -117,7 +78,7 @@ class _Call:
 
     bucket: str
     key: str
-    operation: Operation
+    operation: events.Operation
     resource: str
     request_id: str
 
@@ -125,9 +86,9 @@ class _Call:
 class _JetStreamTarget:
     """MinIO's NATS target in JetStream mode, fronted by an ordered in-memory queue.
 
-    A publish that cannot be stored (no connection, no stream, timeout) queues the event; one
+    A publish that cannot be stored (no connection, no stream, timeout) queues the event; a
     background task retries the queue head until it goes through. New events go straight to
-    NATS only while the queue is empty, so events reach the stream in the order they happened.
+    NATS only while the queue is empty, so the stream gets them in the order they happened.
     """
 
     def __init__(self, url: str, subject: str, *, queue_limit: int) -> None:
@@ -145,10 +106,14 @@ class _JetStreamTarget:
     def pending(self) -> int:
         return len(self._queue)
 
-    def start(self) -> None:
-        if not self._tasks:
-            self._tasks = [asyncio.create_task(self._connect()),
-                           asyncio.create_task(self._retry_forever())]
+    async def start(self) -> None:
+        """Connect in the background; wait a moment so the first events need no retry."""
+        if self._tasks:
+            return
+        self._tasks = [asyncio.create_task(self._connect()), asyncio.create_task(self._retry())]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2.0):
+                await asyncio.shield(self._tasks[0])  # NATS may be down: start anyway
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -161,23 +126,23 @@ class _JetStreamTarget:
 
     async def deliver(self, payload: dict[str, Any]) -> None:
         """Store the event in JetStream now, or queue it for the retry task."""
-        data = encode_go_json(payload)
+        data = events.encode_go_json(payload)
         async with self._lock:
             if not self._queue and await self._publish(data):
                 self.published.append(payload)
                 return
-            self._enqueue(payload, data)
-
-    def _enqueue(self, payload: dict[str, Any], data: bytes) -> None:
-        if len(self._queue) >= self._queue_limit:
-            # MinIO's queue store refuses new events once queue_limit is reached.
-            logger.error("event queue is full (%d events); dropping %s for %s",
-                         self._queue_limit, payload["EventName"], payload["Key"])
-            return
-        self._queue.append((payload, data))
-        self._queued.set()
-        logger.warning("NATS did not store the event; %d event(s) queued for retry",
-                       len(self._queue))
+            if len(self._queue) >= self._queue_limit:
+                # MinIO's queue store refuses new events once queue_limit is reached.
+                logger.error(
+                    "event queue is full (%d events); dropping %s for %s",
+                    self._queue_limit,
+                    payload["EventName"],
+                    payload["Key"],
+                )
+                return
+            self._queue.append((payload, data))
+            self._queued.set()
+            logger.warning("NATS did not store an event; %d queued for retry", len(self._queue))
 
     async def _publish(self, data: bytes) -> bool:
         nc = self._nc
@@ -186,37 +151,36 @@ class _JetStreamTarget:
         try:
             # No Nats-Msg-Id header: MinIO sets none, so JetStream cannot deduplicate.
             await nc.jetstream().publish(self.subject, data, timeout=2.0)
-        except (nats.errors.Error, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, nats.errors.Error, OSError) as exc:
             logger.debug("JetStream publish to %s failed: %r", self.subject, exc)
             return False
         return True
 
-    async def _retry_forever(self) -> None:
+    async def _retry(self) -> None:
         while True:
             await self._queued.wait()
-            if not await self._drain():
-                await asyncio.sleep(0.25)
-
-    async def _drain(self) -> bool:
-        async with self._lock:
-            while self._queue:
-                payload, data = self._queue[0]
-                if not await self._publish(data):
-                    return False
-                self._queue.popleft()
-                self.published.append(payload)
-                logger.info("delivered a queued event; %d still queued", len(self._queue))
-            self._queued.clear()
-            return True
+            async with self._lock:
+                while self._queue and await self._publish(self._queue[0][1]):
+                    self.published.append(self._queue.popleft()[0])
+                    logger.info("delivered a queued event; %d still queued", len(self._queue))
+                if not self._queue:
+                    self._queued.clear()
+                    continue
+            await asyncio.sleep(0.25)
 
     async def _connect(self) -> None:
-        # Like MinIO (nats.MaxReconnects(-1)): keep trying for ever, even for the first
-        # connection. pending_size=0 makes publishing while disconnected fail at once instead
-        # of parking the message in the client's buffer, where it could be sent twice.
+        # Like MinIO (nats.MaxReconnects(-1)): keep trying for ever, the first connection
+        # included. pending_size=0 makes a publish while disconnected fail at once instead of
+        # parking it in the client's buffer, from where it could arrive twice.
         self._nc = await nats.connect(
-            self.url, name="MinIO notifier stand-in", max_reconnect_attempts=-1,
-            reconnect_time_wait=1, connect_timeout=2, pending_size=0,
-            error_cb=self._on_error, reconnected_cb=self._on_reconnected,
+            self.url,
+            name="MinIO notifier stand-in",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            connect_timeout=2,
+            pending_size=0,
+            error_cb=self._on_error,
+            reconnected_cb=self._on_reconnected,
         )
         self._queued.set()
 
@@ -243,13 +207,13 @@ class MinioStandin:
         queue_limit: int = 100_000,
     ) -> None:
         self.access_key = access_key
-        self.secret_key = secret_key  # for clients; moto does not check signatures
+        self.secret_key = secret_key  # for clients to sign with; moto checks no signatures
         self.region = region
         self.port = port or free_port()
         self._target = _JetStreamTarget(nats_url, subject, queue_limit=queue_limit)
-        self._deployment = Deployment(str(uuid.uuid4()), f"http://{_HOST}:{self.port}")
-        self._host_id = hashlib.sha256(self.endpoint.encode()).hexdigest()
-        self._rules: dict[str, tuple[QueueRule, ...]] = {}
+        self._deployment = events.Deployment(str(uuid.uuid4()), self.url)
+        self._host_id = hashlib.sha256(self.endpoint.encode()).hexdigest()  # like MinIO's
+        self._rules: dict[str, tuple[notify_rules.QueueRule, ...]] = {}
         self._faults: list[_Fault] = []
         self._latency = 0.0
         self._moto: ThreadedMotoServer | None = None
@@ -277,15 +241,19 @@ class MinioStandin:
         return self._target.pending
 
     async def start(self) -> None:
-        """Start moto (once), the NATS target (once) and the proxy on :attr:`port`."""
+        """Start moto and the NATS target (once each) and the S3 endpoint on :attr:`port`."""
         if self._runner is not None:
             return
         if self._moto is None:
-            await self._start_moto()
+            moto_port = free_port()
+            self._moto = ThreadedMotoServer(ip_address=_HOST, port=moto_port, verbose=False)
+            await asyncio.to_thread(self._moto.start)
+            await async_wait_for_port(_HOST, moto_port)
+            self._moto_url = f"http://{_HOST}:{moto_port}"
         if self._session is None:
-            self._session = aiohttp.ClientSession(auto_decompress=False,
-                                                  timeout=aiohttp.ClientTimeout(total=None))
-        self._target.start()
+            timeout = aiohttp.ClientTimeout(total=None)
+            self._session = aiohttp.ClientSession(auto_decompress=False, timeout=timeout)
+        await self._target.start()
         runner = web.AppRunner(self._build_app(), access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         await web.TCPSite(runner, _HOST, self.port).start()
@@ -293,17 +261,20 @@ class MinioStandin:
         logger.info(
             "MinIO notifier stand-in (a double of MinIO's bucket notifications only, not of "
             "MinIO; objects live in moto at %s) serving S3 at %s, events to %s subject %r",
-            self._moto_url, self.url, self._target.url, self._target.subject,
+            self._moto_url,
+            self.url,
+            self._target.url,
+            self._target.subject,
         )
 
     async def stop(self) -> None:
-        """Take the S3 endpoint away; moto and its objects stay for a later :meth:`start`."""
+        """Take the S3 endpoint away; moto keeps the objects for a later :meth:`start`."""
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
 
     async def close(self) -> None:
-        """Stop the proxy, the NATS target and moto."""
+        """Stop the S3 endpoint, the NATS target and moto."""
         await self.stop()
         await self._target.close()
         if self._session is not None:
@@ -339,20 +310,13 @@ class MinioStandin:
         ``put``/``get``/``head``/``delete`` count object requests by HTTP method (a
         multi-object delete counts as ``delete``); ``any`` counts every S3 request. Real MinIO
         adds ``Retry-After: 120`` to SlowDown, which makes urllib3 (under the ``minio`` SDK)
-        sleep that long; pass ``retry_after`` to reproduce it.
+        wait that long; pass ``retry_after`` to reproduce it.
         """
         self._faults.append(_Fault(operation, status, code, times, retry_after))
 
     def set_latency(self, seconds: float) -> None:
         """Delay every S3 request (not health checks) by ``seconds``."""
         self._latency = seconds
-
-    async def _start_moto(self) -> None:
-        port = free_port()
-        moto = ThreadedMotoServer(ip_address=_HOST, port=port, verbose=False)
-        await asyncio.to_thread(moto.start)
-        await async_wait_for_port(_HOST, port)
-        self._moto, self._moto_url = moto, f"http://{_HOST}:{port}"
 
     def _build_app(self) -> web.Application:
         app = web.Application()
@@ -367,121 +331,114 @@ class MinioStandin:
         response.headers[DOUBLE_HEADER] = DOUBLE_VALUE
 
     async def _health_ok(self, request: web.Request) -> web.Response:
-        return web.Response(status=200)
+        return web.Response()
 
     async def _health_ready(self, request: web.Request) -> web.Response:
-        return web.Response(status=200 if await self._moto_answers() else 503)
-
-    async def _moto_answers(self) -> bool:
         try:
-            async with self._moto_request("GET", "/", timeout=2.0) as response:
-                return response.status < 500
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            return False
+            async with asyncio.timeout(2.0), self._own_request("GET", "/") as moto:
+                ready = moto.status < 500
+        except (TimeoutError, aiohttp.ClientError):
+            ready = False
+        return web.Response(status=200 if ready else 503)
 
     async def _handle_s3(self, request: web.Request) -> web.StreamResponse:
         if self._latency > 0:
             await asyncio.sleep(self._latency)
-        call = self._describe(request)
-        fault = self._take_fault(fault_kind(request.method, call.key, call.operation))
+        bucket, key = events.split_path(request.raw_path)
+        copy = "x-amz-copy-source" in request.headers
+        operation = events.classify(request.method, bucket, key, request.query.keys(), copy)
+        # MinIO's request ids: %X of the Unix time in nanoseconds.
+        call = _Call(bucket, key, operation, request.path, f"{time.time_ns():X}")
+        fault = self._take_fault(events.fault_kind(request.method, key, operation))
         if fault is not None:
-            return self._fault_response(call, fault)
+            response = self._error(call, fault.status, fault.code)
+            if fault.retry_after is not None:
+                response.headers["Retry-After"] = str(fault.retry_after)
+            return response
         try:
             return await self._dispatch(request, call)
         except aiohttp.ClientError as exc:
             logger.warning("moto did not answer %s %s: %r", request.method, call.resource, exc)
-            return self._error_response(call, 503, "ServiceUnavailable")
-
-    async def _dispatch(self, request: web.Request, call: _Call) -> web.StreamResponse:
-        if call.operation is Operation.PUT_NOTIFICATION:
-            return await self._put_notification(request, call)
-        if call.operation is Operation.GET_NOTIFICATION:
-            return await self._get_notification(request, call)
-        if call.operation is Operation.DELETE_BUCKET:
-            return await self._delete_bucket(request, call)
-        if call.operation in _EVENT_OPERATIONS:
-            return await self._forward_with_events(request, call)
-        return await self._stream_through(request, call)
-
-    def _describe(self, request: web.Request) -> _Call:
-        bucket, key = split_path(request.raw_path)
-        operation = classify(request.method, bucket, key, request.query.keys(),
-                             "x-amz-copy-source" in request.headers)
-        # MinIO's request ids: %X of the Unix time in nanoseconds.
-        return _Call(bucket, key, operation, request.path, f"{time.time_ns():X}")
+            return self._error(call, 503, "ServiceUnavailable")
 
     def _take_fault(self, kind: str | None) -> _Fault | None:
         for fault in self._faults:
-            if fault.operation == "any" or fault.operation == kind:
+            if fault.operation in {"any", kind}:
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
                 return fault
         return None
 
-    def _fault_response(self, call: _Call, fault: _Fault) -> web.Response:
-        response = self._error_response(call, fault.status, fault.code)
-        if fault.retry_after is not None:
-            response.headers["Retry-After"] = str(fault.retry_after)
-        return response
+    async def _dispatch(self, request: web.Request, call: _Call) -> web.StreamResponse:
+        if call.operation in {events.Operation.PUT_NOTIFICATION, events.Operation.GET_NOTIFICATION}:
+            return await self._notification(request, call)
+        if call.operation in events.EVENT_OPERATIONS:
+            return await self._forward_with_events(request, call)
+        if call.operation is events.Operation.DELETE_BUCKET:
+            response, _ = await self._forward_buffered(request, call)
+            if 200 <= response.status < 300:
+                self._rules.pop(call.bucket, None)  # MinIO drops a deleted bucket's rules
+            return response
+        return await self._stream_through(request, call)
 
-    def _error_response(self, call: _Call, status: int, code: str, message: str = "") -> web.Response:
-        body = s3_error_xml(
-            code=code, message=message or _ERROR_MESSAGES.get(code, f"{code} (stand-in)"),
-            resource=call.resource, request_id=call.request_id, host_id=self._host_id,
-            bucket=call.bucket, key=call.key,
+    def _error(self, call: _Call, status: int, code: str, message: str = "") -> web.Response:
+        body = events.s3_error_xml(
+            code=code,
+            message=message or events.error_message(code),
+            resource=call.resource,
+            request_id=call.request_id,
+            host_id=self._host_id,
+            bucket=call.bucket,
+            key=call.key,
         )
         headers = self._s3_headers(call)
         headers["Content-Type"] = "application/xml"
         return web.Response(status=status, body=body, headers=headers)
 
-    def _s3_headers(self, call: _Call) -> CIMultiDict[str]:
-        return CIMultiDict({"X-Amz-Request-Id": call.request_id, "X-Amz-Id-2": self._host_id})
-
-    def _relay_headers(self, call: _Call, upstream: Mapping[str, str]) -> CIMultiDict[str]:
-        skip = _HOP_BY_HOP | _OWN_RESPONSE_HEADERS
-        headers = CIMultiDict((k, v) for k, v in upstream.items() if k.lower() not in skip)
-        headers.update(self._s3_headers(call))
+    def _s3_headers(
+        self, call: _Call, upstream: Iterable[tuple[str, str]] = ()
+    ) -> CIMultiDict[str]:
+        """moto's headers worth relaying plus MinIO's request ids (which events repeat)."""
+        headers = CIMultiDict(events.response_headers_for_client(upstream))
+        headers.update({"X-Amz-Request-Id": call.request_id, "X-Amz-Id-2": self._host_id})
         return headers
 
     @asynccontextmanager
     async def _upstream(
         self, request: web.Request, body: bytes | None = None
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """Send ``request`` on to moto with the same path, query and headers."""
+        """The same request (path, query, headers, body) sent on to moto."""
         assert self._session is not None, "start() first"
-        named = {name.strip().lower() for name in request.headers.get("Connection", "").split(",")}
-        headers = CIMultiDict(
-            (k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | named
-        )
         data: Any = body
         if body is None and request.body_exists:
-            data = request.content  # streamed: never read whole into memory
+            data = request.content  # streamed through, never read whole into memory
         async with self._session.request(
-            request.method, URL(self._moto_url + request.raw_path, encoded=True),
-            headers=headers, data=data, allow_redirects=False,
-            skip_auto_headers=("Accept", "Accept-Encoding", "Content-Type", "User-Agent"),
+            request.method,
+            URL(self._moto_url + request.raw_path, encoded=True),
+            headers=events.request_headers_for_upstream(request.headers.items()),
+            data=data,
+            allow_redirects=False,
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
         ) as response:
             yield response
 
     @asynccontextmanager
-    async def _moto_request(
-        self, method: str, path: str, timeout: float | None = None
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
+    async def _own_request(self, method: str, path: str) -> AsyncIterator[aiohttp.ClientResponse]:
         """A request of the stand-in's own; moto picks the service from the credential scope."""
         assert self._session is not None, "start() first"
-        auth = (f"AWS4-HMAC-SHA256 Credential={self.access_key}/20000101/{self.region}/s3/"
-                "aws4_request, SignedHeaders=host, Signature=0")
-        async with self._session.request(
-            method, URL(self._moto_url + path, encoded=True), headers={"Authorization": auth},
-            timeout=aiohttp.ClientTimeout(total=timeout),
-        ) as response:
+        auth = (
+            f"AWS4-HMAC-SHA256 Credential={self.access_key}/20000101/{self.region}/s3/"
+            "aws4_request, SignedHeaders=host, Signature=0"
+        )
+        url = URL(self._moto_url + quote(path, safe="/"), encoded=True)
+        async with self._session.request(method, url, headers={"Authorization": auth}) as response:
             yield response
 
     async def _stream_through(self, request: web.Request, call: _Call) -> web.StreamResponse:
         async with self._upstream(request) as upstream:
-            response = web.StreamResponse(status=upstream.status,
-                                          headers=self._relay_headers(call, upstream.headers))
+            headers = self._s3_headers(call, upstream.headers.items())
+            response = web.StreamResponse(status=upstream.status, headers=headers)
             if upstream.content_length is not None and upstream.status not in {204, 304}:
                 response.content_length = upstream.content_length
             await response.prepare(request)
@@ -494,102 +451,81 @@ class MinioStandin:
     async def _forward_buffered(
         self, request: web.Request, call: _Call, body: bytes | None = None
     ) -> tuple[web.Response, bytes]:
-        """Forward (the request body still streamed) and keep moto's small answer."""
+        """Forward (a request body not given is still streamed); keep moto's small answer."""
         async with self._upstream(request, body) as upstream:
             payload = await upstream.read()
-            headers = self._relay_headers(call, upstream.headers)
+            headers = self._s3_headers(call, upstream.headers.items())
             return web.Response(status=upstream.status, body=payload, headers=headers), payload
 
-    async def _forward_with_events(self, request: web.Request, call: _Call) -> web.Response:
-        request_body = await request.read() if call.operation is Operation.DELETE_OBJECTS else None
+    async def _forward_with_events(self, request: web.Request, call: _Call) -> web.StreamResponse:
+        """Forward a write or delete and, once moto agreed, publish before answering."""
+        if not self._rules.get(call.bucket):
+            return await self._stream_through(request, call)  # nothing to notify about
+        is_batch = call.operation is events.Operation.DELETE_OBJECTS
+        request_body = await request.read() if is_batch else None
         existed = True
-        if call.operation is Operation.DELETE_OBJECT:
-            existed = await self._head_object(call.bucket, call.key) is not None
+        if call.operation is events.Operation.DELETE_OBJECT:
+            existed = await self._head_object(call) is not None
         response, payload = await self._forward_buffered(request, call, request_body)
         observed_ns = time.time_ns()
-        if 200 <= response.status < 300 and b"<Error>" not in payload:
-            specs = await self._event_specs(call, request_body or b"", payload, existed,
-                                            observed_ns)
-            await self._publish(specs, self._request_info(request, call))
+        if not events.succeeded(response.status, payload):
+            return response
+        state = None
+        if call.operation in events.CREATED_OPERATIONS:
+            state = await self._head_object(call)
+            if state is None:
+                logger.warning("%s/%s vanished before its event was built", call.bucket, call.key)
+        specs = events.event_specs(
+            call.operation,
+            call.bucket,
+            call.key,
+            response_body=payload,
+            now_ns=time.time_ns(),
+            observed_ns=observed_ns,
+            state=state,
+            request_body=request_body or b"",
+            existed=existed,
+        )
+        await self._publish(specs, self._request_info(request, call))
         return response
 
-    async def _event_specs(
-        self, call: _Call, request_body: bytes, response_body: bytes, existed: bool,
-        observed_ns: int,
-    ) -> list[EventSpec]:
-        length = str(len(response_body)) if call.operation in _RESPONSE_BEFORE_EVENT else None
-        if call.operation is Operation.DELETE_OBJECTS:
-            keys = deleted_keys(request_body, response_body)
-            return [_removal(call.bucket, key, "s3:ObjectRemoved:Delete", length) for key in keys]
-        if call.operation is Operation.DELETE_OBJECT:
-            if existed:
-                return [_removal(call.bucket, call.key, "s3:ObjectRemoved:Delete", length)]
-            # MinIO sends NoOP before writing its response, so no content-length here.
-            return [_removal(call.bucket, call.key, "s3:ObjectRemoved:NoOP", None)]
-        state = await self._head_object(call.bucket, call.key)
-        if state is None:
-            logger.warning("%s/%s vanished before its event was built", call.bucket, call.key)
-            return []
-        sequencer_ns = modification_time_ns(state.last_modified_s, observed_ns)
-        return [EventSpec(call.operation.value, call.bucket, call.key, time.time_ns(),
-                          sequencer_ns, state, length)]
-
-    async def _publish(self, specs: list[EventSpec], info: RequestInfo) -> None:
+    async def _publish(self, specs: list[events.EventSpec], info: events.RequestInfo) -> None:
         for spec in specs:
-            if rules_match(self._rules.get(spec.bucket, ()), spec.event_name, spec.object_name):
-                await self._target.deliver(build_log(build_record(spec, info, self._deployment)))
+            rules = self._rules.get(spec.bucket, ())
+            if notify_rules.rules_match(rules, spec.event_name, spec.object_name):
+                record = events.build_record(spec, info, self._deployment)
+                await self._target.deliver(events.build_log(record))
 
-    def _request_info(self, request: web.Request, call: _Call) -> RequestInfo:
-        return RequestInfo(
-            principal_id=access_key_from(request.headers, request.query),
-            source_ip=source_ip(request.headers, request.remote or ""),
+    def _request_info(self, request: web.Request, call: _Call) -> events.RequestInfo:
+        return events.RequestInfo(
+            principal_id=events.access_key_from(request.headers, request.query),
+            source_ip=events.source_ip(request.headers, request.remote or ""),
             user_agent=request.headers.get("User-Agent", ""),
             request_id=call.request_id,
             host_id=self._host_id,
         )
 
-    async def _head_object(self, bucket: str, key: str) -> ObjectState | None:
-        path = "/" + quote(bucket, safe="") + "/" + _quote_key(key)
-        async with self._moto_request("HEAD", path) as response:
-            return object_state_from_head(response.headers) if response.status == 200 else None
+    async def _head_object(self, call: _Call) -> events.ObjectState | None:
+        async with self._own_request("HEAD", f"/{call.bucket}/{call.key}") as response:
+            return (
+                events.object_state_from_head(response.headers) if response.status == 200 else None
+            )
 
-    async def _bucket_exists(self, bucket: str) -> bool:
-        async with self._moto_request("HEAD", "/" + _quote_key(bucket)) as response:
-            return response.status == 200
-
-    async def _put_notification(self, request: web.Request, call: _Call) -> web.Response:
-        if not await self._bucket_exists(call.bucket):
-            return self._error_response(call, 404, "NoSuchBucket")
-        try:
-            rules = parse_notification_config(await request.read(), region=self.region)
-        except NotificationConfigError as exc:
-            return self._error_response(call, exc.status, exc.code, exc.message)
-        if rules:
-            self._rules[call.bucket] = rules
-        else:
-            self._rules.pop(call.bucket, None)  # an empty configuration removes the rules
-        return web.Response(status=200, headers=self._s3_headers(call))
-
-    async def _get_notification(self, request: web.Request, call: _Call) -> web.Response:
-        if not await self._bucket_exists(call.bucket):
-            return self._error_response(call, 404, "NoSuchBucket")
+    async def _notification(self, request: web.Request, call: _Call) -> web.Response:
+        """Get or Put a bucket's notification rules, kept here rather than in moto."""
+        async with self._own_request("HEAD", f"/{call.bucket}") as bucket:
+            if bucket.status != 200:
+                return self._error(call, 404, "NoSuchBucket")
         headers = self._s3_headers(call)
-        headers["Content-Type"] = "application/xml"
-        body = render_notification_config(self._rules.get(call.bucket, ()))
-        return web.Response(status=200, body=body, headers=headers)
-
-    async def _delete_bucket(self, request: web.Request, call: _Call) -> web.Response:
-        response, _ = await self._forward_buffered(request, call)
-        if 200 <= response.status < 300:
-            self._rules.pop(call.bucket, None)  # MinIO drops a deleted bucket's rules
-        return response
-
-
-def _removal(bucket: str, key: str, event_name: str, content_length: str | None) -> EventSpec:
-    # A removed object has no modification time, so MinIO's sequencer is the event time.
-    now = time.time_ns()
-    return EventSpec(event_name, bucket, key, now, now, None, content_length)
-
-
-def _quote_key(key: str) -> str:
-    return quote(key, safe="/")
+        if call.operation is events.Operation.GET_NOTIFICATION:
+            headers["Content-Type"] = "application/xml"
+            body = notify_rules.render_notification_config(self._rules.get(call.bucket, ()))
+            return web.Response(body=body, headers=headers)
+        try:
+            rules = notify_rules.parse_notification_config(await request.read(), region=self.region)
+        except notify_rules.NotificationConfigError as exc:
+            return self._error(call, exc.status, exc.code, exc.message)
+        self._rules[call.bucket] = rules
+        if not rules:
+            del self._rules[call.bucket]  # an empty configuration removes the rules
+        return web.Response(headers=headers)
