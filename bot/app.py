@@ -20,7 +20,7 @@ from bot.delivery import Deliverer, DeliveryConsumer
 from bot.intake import build_intake_router
 from bot.transcripts import TranscriptReader
 from voxpersona.jetstream import ensure_durable, ensure_stream, results_stream_config
-from voxpersona.lifecycle import install_stop_signals
+from voxpersona.lifecycle import StartupError, install_stop_signals
 from voxpersona.logging import configure_logging, get_logger
 from voxpersona.settings import BotSettings, ConfigError, load_bot_settings
 from voxpersona.storage import MinioObjectStore, StorageError
@@ -29,10 +29,6 @@ log = get_logger(__name__)
 
 DELIVERY_ACK_WAIT = 120.0
 DELIVERY_MAX_DELIVER = 20
-
-
-class StartupError(Exception):
-    """A dependency is unusable at start-up; the message says which and why."""
 
 
 @dataclass
@@ -46,7 +42,9 @@ class BotResources:
 
 def build_bot(settings: BotSettings) -> Bot:
     """The aiogram Bot, talking to ``TELEGRAM_API_URL`` (public, local Bot API server or a test)."""
-    api = TelegramAPIServer.from_base(settings.telegram.api_url, is_local=settings.telegram.local_api)
+    api = TelegramAPIServer.from_base(
+        settings.telegram.api_url, is_local=settings.telegram.local_api
+    )
     return Bot(settings.telegram.bot_token.get_secret_value(), session=AiohttpSession(api=api))
 
 
@@ -68,7 +66,9 @@ async def open_resources(settings: BotSettings) -> AsyncIterator[BotResources]:
         stack.push_async_callback(pool.close)
         try:
             nc = await nats.connect(
-                settings.nats.url, name="voxpersona-bot", max_reconnect_attempts=-1,
+                settings.nats.url,
+                name="voxpersona-bot",
+                max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
             )
         except (OSError, nats.errors.Error) as exc:
@@ -78,8 +78,11 @@ async def open_resources(settings: BotSettings) -> AsyncIterator[BotResources]:
         names = settings.streams
         await ensure_stream(js, results_stream_config(names))
         await ensure_durable(
-            js, stream=names.results_stream, durable=names.bot_durable,
-            subject=names.results_subject, ack_wait=DELIVERY_ACK_WAIT,
+            js,
+            stream=names.results_stream,
+            durable=names.bot_durable,
+            subject=names.results_subject,
+            ack_wait=DELIVERY_ACK_WAIT,
             max_deliver=DELIVERY_MAX_DELIVER,
         )
         bot = build_bot(settings)
@@ -92,8 +95,9 @@ async def run_bot(settings: BotSettings, stop: asyncio.Event) -> None:
     async with open_resources(settings) as res:
         dispatcher = Dispatcher()
         dispatcher.include_router(build_intake_router(settings, res.store))
-        deliverer = Deliverer(res.bot, TranscriptReader(res.pool),
-                              max_messages=settings.vox.max_text_messages)
+        deliverer = Deliverer(
+            res.bot, TranscriptReader(res.pool), max_messages=settings.vox.max_text_messages
+        )
         delivery = DeliveryConsumer(res.js, settings.streams, deliverer)
         polling = asyncio.create_task(
             dispatcher.start_polling(res.bot, handle_signals=False, close_bot_session=False)
@@ -132,8 +136,11 @@ def main() -> None:
         settings = load_bot_settings()
     except ConfigError as exc:
         sys.exit(str(exc))
-    configure_logging(log_format=settings.vox.log_format, level=settings.vox.log_level,
-                      secrets=secrets_of(settings))
+    configure_logging(
+        log_format=settings.vox.log_format,
+        level=settings.vox.log_level,
+        secrets=secrets_of(settings),
+    )
     try:
         asyncio.run(_main(settings))
     except StartupError as exc:

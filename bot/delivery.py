@@ -79,7 +79,9 @@ class Deliverer:
                 stored.text.encode("utf-8"), filename=f"transcript-{result.recording_id}.txt"
             )
             await self._bot.send_document(
-                result.chat_id, document, caption=t(language, "transcript_file_caption"),
+                result.chat_id,
+                document,
+                caption=t(language, "transcript_file_caption"),
                 reply_parameters=self._reply_to(result),
             )
 

@@ -16,32 +16,33 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     },
     "not_audio": {
         "ru": "Это не похоже на аудио. Пришлите голосовое сообщение, аудиофайл или документ "
-              "со звуком (OGG, MP3, M4A, WAV, FLAC, WEBM).",
+        "со звуком (OGG, MP3, M4A, WAV, FLAC, WEBM).",
         "en": "This doesn't look like audio. Send a voice message, an audio file or a document "
-              "with sound (OGG, MP3, M4A, WAV, FLAC, WEBM).",
+        "with sound (OGG, MP3, M4A, WAV, FLAC, WEBM).",
     },
     "unsupported": {
         "ru": "Я принимаю голосовые сообщения, аудиофайлы и документы со звуком — пришлите запись, "
-              "и я её расшифрую.",
+        "и я её расшифрую.",
         "en": "I accept voice messages, audio files and documents with sound — send a recording "
-              "and I'll transcribe it.",
+        "and I'll transcribe it.",
     },
     "too_big_public": {
         "ru": "Файл весит {size}, а Telegram отдаёт ботам файлы только до {limit}. Сожмите запись "
-              "или разделите её на части.",
+        "или разделите её на части.",
         "en": "The file is {size}, but Telegram only lets bots download files up to {limit}. "
-              "Compress the recording or split it into parts.",
+        "Compress the recording or split it into parts.",
     },
     "too_big": {
-        "ru": "Файл весит {size}, а максимальный размер записи — {limit}. Разделите запись на части.",
+        "ru": "Файл весит {size}, а максимальный размер записи — {limit}. "
+        "Разделите запись на части.",
         "en": "The file is {size}, and the largest recording I accept is {limit}. "
-              "Split it into parts.",
+        "Split it into parts.",
     },
     "upload_failed": {
         "ru": "Не удалось сохранить запись — хранилище временно недоступно. Попробуйте ещё раз "
-              "через пару минут.",
+        "через пару минут.",
         "en": "I couldn't store the recording — storage is temporarily unavailable. "
-              "Please try again in a couple of minutes.",
+        "Please try again in a couple of minutes.",
     },
     "transcript_header": {
         "ru": "📝 Расшифровка{name}:",
@@ -74,7 +75,7 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     "reason.retries_exhausted": {
         "ru": "сервис распознавания долго недоступен. Мы сохранили запись и попробуем снова.",
         "en": "the speech service has been unavailable for too long. The recording is kept "
-              "and we will try again.",
+        "and we will try again.",
     },
     "reason.other": {
         "ru": "внутренняя ошибка. Запись сохранена; мы уже разбираемся.",

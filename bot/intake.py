@@ -54,11 +54,19 @@ def size_problem(size: int | None, settings: BotSettings, language: Language) ->
     if size is None:
         return None
     if not settings.telegram.local_api and size > PUBLIC_BOT_API_DOWNLOAD_LIMIT:
-        return t(language, "too_big_public", size=human_size(size, language),
-                 limit=human_size(PUBLIC_BOT_API_DOWNLOAD_LIMIT, language))
+        return t(
+            language,
+            "too_big_public",
+            size=human_size(size, language),
+            limit=human_size(PUBLIC_BOT_API_DOWNLOAD_LIMIT, language),
+        )
     if size > settings.minio.max_file_size:
-        return t(language, "too_big", size=human_size(size, language),
-                 limit=human_size(settings.minio.max_file_size, language))
+        return t(
+            language,
+            "too_big",
+            size=human_size(size, language),
+            limit=human_size(settings.minio.max_file_size, language),
+        )
     return None
 
 
@@ -78,7 +86,9 @@ def build_intake_router(settings: BotSettings, store: MinioObjectStore) -> Route
     return router
 
 
-async def receive(message: Message, bot: Bot, settings: BotSettings, store: MinioObjectStore) -> None:
+async def receive(
+    message: Message, bot: Bot, settings: BotSettings, store: MinioObjectStore
+) -> None:
     """Validate, stream into MinIO, confirm. Nothing else happens to the audio here."""
     user = message.from_user
     incoming = incoming_audio(message)
@@ -91,9 +101,13 @@ async def receive(message: Message, bot: Bot, settings: BotSettings, store: Mini
         await message.reply(problem)
         return
     metadata = RecordingMetadata(
-        user_id=user.id, chat_id=message.chat.id, message_id=message.message_id,
-        original_name=incoming.file_name, duration_seconds=incoming.duration,
-        file_unique_id=incoming.file_unique_id, interface_language=language,
+        user_id=user.id,
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        original_name=incoming.file_name,
+        duration_seconds=incoming.duration,
+        file_unique_id=incoming.file_unique_id,
+        interface_language=language,
     )
     request = RelayRequest(incoming.file_id, incoming.file_size, metadata, incoming.declared)
     await bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)

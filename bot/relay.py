@@ -44,7 +44,7 @@ class Relayed:
 
 
 async def telegram_chunks(bot: Bot, file_path: str) -> AsyncIterator[bytes]:
-    """The file's bytes from the Bot API (or from disk with a local Bot API server in --local mode)."""
+    """The file's bytes from the Bot API, or from disk (local Bot API server in --local mode)."""
     local = Path(file_path)
     if local.is_absolute() and await asyncio.to_thread(local.exists):
         handle = await asyncio.to_thread(local.open, "rb")
@@ -94,7 +94,9 @@ async def relay_to_storage(
         raise NotAudioError("content is not a known audio container")
     key = new_audio_key(request.metadata.user_id, kind.extension, now=now or datetime.now(UTC))
     info = await store.put_stream(
-        store.audio_bucket, str(key), stream,
+        store.audio_bucket,
+        str(key),
+        stream,
         length=file.file_size or request.file_size,
         content_type=kind.content_type,
         metadata=request.metadata.to_headers(),

@@ -24,7 +24,8 @@ class TranscriptReader:
         row = await self._pool.fetchrow(
             "SELECT transcript_text, original_name FROM recordings"
             " WHERE id = $1 AND user_id = $2 AND status = 'done'",
-            recording_id, user_id,
+            recording_id,
+            user_id,
         )
         if row is None or row["transcript_text"] is None:
             return None

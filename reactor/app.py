@@ -27,16 +27,12 @@ from reactor.results import ResultPublisher
 from reactor.transcription import Transcriber
 from reactor.transcription.openai_engine import OpenAITranscriber
 from voxpersona.jetstream import ensure_all, ensure_durable
-from voxpersona.lifecycle import install_stop_signals
+from voxpersona.lifecycle import StartupError, install_stop_signals
 from voxpersona.logging import configure_logging, get_logger
 from voxpersona.settings import ConfigError, ReactorSettings, load_reactor_settings
 from voxpersona.storage import MinioObjectStore, StorageError
 
 log = get_logger(__name__)
-
-
-class StartupError(Exception):
-    """A dependency is unusable at start-up; the message says which and why."""
 
 
 @dataclass
@@ -53,8 +49,12 @@ class Resources:
 async def connect_nats(url: str, *, name: str) -> NatsClient:
     """Connect and keep reconnecting forever: a NATS restart must not kill the service."""
     return await nats.connect(
-        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-        connect_timeout=5, allow_reconnect=True,
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+        allow_reconnect=True,
     )
 
 
@@ -63,8 +63,10 @@ def build_transcriber(settings: ReactorSettings) -> Transcriber:
     if key is None:
         raise StartupError("configuration error: OPENAI_API_KEY is required but not set")
     client = openai.AsyncOpenAI(
-        api_key=key.get_secret_value(), base_url=settings.openai.base_url,
-        timeout=settings.openai.timeout, max_retries=2,
+        api_key=key.get_secret_value(),
+        base_url=settings.openai.base_url,
+        timeout=settings.openai.timeout,
+        max_retries=2,
     )
     return OpenAITranscriber(client, model=settings.vox.transcription_model)
 
@@ -83,7 +85,8 @@ async def open_resources(
             raise StartupError(f"MinIO at {settings.minio.endpoint} unusable: {exc}") from exc
         try:
             pool = await asyncpg.create_pool(
-                settings.database.url.get_secret_value(), min_size=1,
+                settings.database.url.get_secret_value(),
+                min_size=1,
                 max_size=settings.vox.reactor_concurrency + 2,
             )
         except (OSError, asyncpg.PostgresError) as exc:
@@ -92,7 +95,9 @@ async def open_resources(
         async with pool.acquire() as conn:
             await migrate(conn)
         try:
-            nc = await connect_nats(settings.nats.url, name=f"voxpersona-reactor@{socket.gethostname()}")
+            nc = await connect_nats(
+                settings.nats.url, name=f"voxpersona-reactor@{socket.gethostname()}"
+            )
         except (OSError, nats.errors.Error) as exc:
             raise StartupError(f"NATS at {settings.nats.url} unreachable: {exc}") from exc
         stack.push_async_callback(nc.drain)
@@ -105,8 +110,11 @@ async def _declare_streams(js: JetStreamContext, settings: ReactorSettings) -> N
     names = settings.streams
     await ensure_all(js, names, retention_days=settings.vox.event_retention_days)
     await ensure_durable(
-        js, stream=names.events_stream, durable=names.reactor_durable,
-        subject=names.events_subject, ack_wait=settings.vox.ack_wait_seconds,
+        js,
+        stream=names.events_stream,
+        durable=names.reactor_durable,
+        subject=names.events_subject,
+        ack_wait=settings.vox.ack_wait_seconds,
         max_deliver=settings.vox.max_deliver,
         max_ack_pending=max(100, settings.vox.reactor_concurrency * 10),
     )
@@ -119,16 +127,23 @@ async def run_reactor(
     async with open_resources(settings, transcriber=transcriber) as res:
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         deps = PipelineDeps(
-            store=res.store, recordings=Recordings(res.pool), transcriber=res.transcriber,
-            publisher=ResultPublisher(res.js, settings.streams.results_subject), owner=owner,
-            lease=timedelta(seconds=settings.vox.ack_wait_seconds), work_dir=settings.vox.work_dir,
+            store=res.store,
+            recordings=Recordings(res.pool),
+            transcriber=res.transcriber,
+            publisher=ResultPublisher(res.js, settings.streams.results_subject),
+            owner=owner,
+            lease=timedelta(seconds=settings.vox.ack_wait_seconds),
+            work_dir=settings.vox.work_dir,
         )
         consumer = EventConsumer(
-            res.js, settings.streams, deps,
+            res.js,
+            settings.streams,
+            deps,
             DeadLetters(res.js, settings.streams.dead_letter_subject, deps),
             ConsumerOptions(
                 concurrency=settings.vox.reactor_concurrency,
-                ack_wait=settings.vox.ack_wait_seconds, max_deliver=settings.vox.max_deliver,
+                ack_wait=settings.vox.ack_wait_seconds,
+                max_deliver=settings.vox.max_deliver,
                 shutdown_grace=settings.vox.shutdown_grace_seconds,
             ),
         )
@@ -136,7 +151,10 @@ async def run_reactor(
 
 
 def secrets_of(settings: ReactorSettings) -> list[str]:
-    values = [settings.minio.secret_key.get_secret_value(), settings.database.url.get_secret_value()]
+    values = [
+        settings.minio.secret_key.get_secret_value(),
+        settings.database.url.get_secret_value(),
+    ]
     if settings.openai.api_key is not None:
         values.append(settings.openai.api_key.get_secret_value())
     return values
@@ -154,8 +172,11 @@ def main() -> None:
         settings = load_reactor_settings()
     except ConfigError as exc:
         sys.exit(str(exc))
-    configure_logging(log_format=settings.vox.log_format, level=settings.vox.log_level,
-                      secrets=secrets_of(settings))
+    configure_logging(
+        log_format=settings.vox.log_format,
+        level=settings.vox.log_level,
+        secrets=secrets_of(settings),
+    )
     try:
         asyncio.run(_main(settings))
     except StartupError as exc:

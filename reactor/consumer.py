@@ -38,8 +38,15 @@ def as_reactor_error(exc: BaseException) -> BaseException:
     """Name the transient infrastructure failures that escape the pipeline."""
     if isinstance(exc, ReactorError):
         return exc
-    if isinstance(exc, OSError | asyncpg.PostgresConnectionStatusError | asyncpg.InterfaceError
-                  | asyncpg.CannotConnectNowError | asyncpg.TooManyConnectionsError | TimeoutError):
+    if isinstance(
+        exc,
+        OSError
+        | asyncpg.PostgresConnectionStatusError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.TooManyConnectionsError
+        | TimeoutError,
+    ):
         return TransientError("database_unavailable", f"{type(exc).__name__}: {exc}")
     if isinstance(exc, StorageError) and exc.transient:
         return TransientError("storage_unavailable", str(exc))
@@ -52,8 +59,12 @@ class EventConsumer:
     """Pulls MinIO events from the durable consumer and processes several at a time."""
 
     def __init__(
-        self, js: JetStreamContext, names: StreamNames, deps: PipelineDeps,
-        dead_letters: DeadLetters, options: ConsumerOptions,
+        self,
+        js: JetStreamContext,
+        names: StreamNames,
+        deps: PipelineDeps,
+        dead_letters: DeadLetters,
+        options: ConsumerOptions,
     ) -> None:
         self._js = js
         self._names = names
@@ -66,8 +77,11 @@ class EventConsumer:
         sub = await self._js.pull_subscribe_bind(
             durable=self._names.reactor_durable, stream=self._names.events_stream
         )
-        log.info("consumer.started", durable=self._names.reactor_durable,
-                 concurrency=self._options.concurrency)
+        log.info(
+            "consumer.started",
+            durable=self._names.reactor_durable,
+            concurrency=self._options.concurrency,
+        )
         try:
             while not stop.is_set():
                 await self._fetch_and_dispatch(sub)
@@ -135,8 +149,9 @@ class EventConsumer:
             log.exception("event.unexpected_error", exc_info=error)
         try:
             if plan.action is Action.NAK:
-                log.warning("event.nak", code=plan.code, delay=round(plan.delay, 1),
-                            reason=str(error))
+                log.warning(
+                    "event.nak", code=plan.code, delay=round(plan.delay, 1), reason=str(error)
+                )
                 await msg.nak(delay=plan.delay)
             elif plan.action is Action.DEAD_LETTER:
                 await self._dead_letters.dead_letter(msg, error, code=plan.code)
@@ -169,4 +184,3 @@ class EventConsumer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-

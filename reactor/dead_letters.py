@@ -43,8 +43,12 @@ class DeadLetters:
         )
         log.error("event.dead_lettered", code=code, reason=reason)
         try:
-            await fail_exhausted(msg.data, self._deps, code="retries_exhausted",
-                                 reason=f"gave up after {meta.num_delivered} attempts: {reason}")
+            await fail_exhausted(
+                msg.data,
+                self._deps,
+                code="retries_exhausted",
+                reason=f"gave up after {meta.num_delivered} attempts: {reason}",
+            )
         except Exception as exc:
             # The dead letter is stored; requeueing it later will finish the bookkeeping.
             log.warning("event.dead_letter_bookkeeping_failed", reason=str(exc))

@@ -112,10 +112,17 @@ def _new_recording(event: BucketEvent) -> NewRecording:
     if not event.etag:
         raise PermanentError("invalid_event", "created event without eTag")
     return NewRecording(
-        bucket=event.bucket, object_key=event.key, etag=event.etag, version_id=event.version_id,
-        sequencer=event.sequencer or None, user_id=meta.user_id, chat_id=meta.chat_id,
-        message_id=meta.message_id, original_name=meta.original_name,
-        content_type=event.content_type, size_bytes=event.size,
+        bucket=event.bucket,
+        object_key=event.key,
+        etag=event.etag,
+        version_id=event.version_id,
+        sequencer=event.sequencer or None,
+        user_id=meta.user_id,
+        chat_id=meta.chat_id,
+        message_id=meta.message_id,
+        original_name=meta.original_name,
+        content_type=event.content_type,
+        size_bytes=event.size,
         duration_seconds=float(meta.duration_seconds) if meta.duration_seconds else None,
     )
 
@@ -151,7 +158,6 @@ async def _handle_created(event: BucketEvent, deps: PipelineDeps, heartbeat: Hea
     assert done is not None
     await _announce(done, deps, event)
     return Outcome.DONE
-
 
 
 @contextlib.asynccontextmanager
@@ -234,7 +240,8 @@ async def _store_result(new: NewRecording, transcript: Transcript, deps: Pipelin
     started = time.perf_counter()
     try:
         await deps.store.put_bytes(
-            deps.store.results_bucket, key,
+            deps.store.results_bucket,
+            key,
             json.dumps(document, ensure_ascii=False).encode(),
             content_type="application/json",
         )
@@ -256,8 +263,13 @@ async def _store_result(new: NewRecording, transcript: Transcript, deps: Pipelin
 async def _fail(
     recording: Recording, exc: PermanentError, deps: PipelineDeps, event: BucketEvent
 ) -> None:
-    log.error("recording.failed", key=event.key, recording_id=str(recording.id),
-              code=exc.code, reason=exc.message)
+    log.error(
+        "recording.failed",
+        key=event.key,
+        recording_id=str(recording.id),
+        code=exc.code,
+        reason=exc.message,
+    )
     await deps.recordings.fail(recording.id, code=exc.code, reason=exc.message)
     failed = await deps.recordings.get(recording.id)
     assert failed is not None
@@ -286,8 +298,12 @@ async def _announce(recording: Recording, deps: PipelineDeps, event: BucketEvent
     )
     await deps.publisher.publish(message)
     await deps.recordings.mark_notified(recording.id)
-    log.info("recording.announced", key=event.key, recording_id=str(recording.id),
-             status=str(recording.status))
+    log.info(
+        "recording.announced",
+        key=event.key,
+        recording_id=str(recording.id),
+        status=str(recording.status),
+    )
 
 
 def _interface_language(user_metadata: dict[str, str]) -> str | None:

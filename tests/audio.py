@@ -29,7 +29,9 @@ def encode_pcm(pcm: bytes, *, container: str, codec: str, rate: int = 48000) -> 
         frame.sample_rate = rate
         frame.pts = 0
         resampler = av.AudioResampler(
-            format=stream.codec_context.format.name, layout="mono", rate=rate,
+            format=stream.codec_context.format.name,
+            layout="mono",
+            rate=rate,
             frame_size=stream.codec_context.frame_size or None,
         )
         for piece in [*resampler.resample(frame), *resampler.resample(None)]:

@@ -11,10 +11,11 @@ import pytest
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--stack", choices=("local", "containers", "both"),
+        "--stack",
+        choices=("local", "containers", "both"),
         default=os.environ.get("VOXPERSONA_TEST_STACK", "both"),
         help="backends for integration/e2e tests: local services, Docker containers, or both "
-             "(containers are skipped when no Docker engine is reachable)",
+        "(containers are skipped when no Docker engine is reachable)",
     )
 
 

@@ -66,16 +66,24 @@ class ContainerStack:
         from testcontainers.postgres import PostgresContainer
 
         network = self._exit.enter_context(Network())
-        nats_c = (DockerContainer(NATS_IMAGE).with_command("-js").with_exposed_ports(4222)
-                  .with_network(network).with_network_aliases("nats"))
+        nats_c = (
+            DockerContainer(NATS_IMAGE)
+            .with_command("-js")
+            .with_exposed_ports(4222)
+            .with_network(network)
+            .with_network_aliases("nats")
+        )
         self._exit.enter_context(nats_c)
         wait_for_logs(nats_c, "Server is ready")
         self._nats_url = f"nats://{nats_c.get_container_host_ip()}:{nats_c.get_exposed_port(4222)}"
         asyncio.run(self._declare_streams())
         minio_c = (
-            DockerContainer(MINIO_IMAGE).with_command("server /data").with_exposed_ports(9000)
+            DockerContainer(MINIO_IMAGE)
+            .with_command("server /data")
+            .with_exposed_ports(9000)
             .with_network(network)
-            .with_env("MINIO_ROOT_USER", "voxpersona").with_env("MINIO_ROOT_PASSWORD", "voxpersona-secret")
+            .with_env("MINIO_ROOT_USER", "voxpersona")
+            .with_env("MINIO_ROOT_PASSWORD", "voxpersona-secret")
             .with_env("MINIO_NOTIFY_NATS_ENABLE_PRIMARY", "on")
             .with_env("MINIO_NOTIFY_NATS_ADDRESS_PRIMARY", "nats:4222")
             .with_env("MINIO_NOTIFY_NATS_SUBJECT_PRIMARY", self.names.events_subject)
@@ -98,8 +106,11 @@ class ContainerStack:
 
     def minio_settings(self, **overrides: object) -> MinioSettings:
         values: dict[str, object] = {
-            "endpoint": self._minio_endpoint, "access_key": "voxpersona",
-            "secret_key": "voxpersona-secret", "use_ssl": False, "max_retries": 2,
+            "endpoint": self._minio_endpoint,
+            "access_key": "voxpersona",
+            "secret_key": "voxpersona-secret",
+            "use_ssl": False,
+            "max_retries": 2,
             "retry_backoff": 0.2,
         }
         values.update(overrides)

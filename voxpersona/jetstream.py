@@ -109,10 +109,8 @@ async def ensure_durable(
     return await js.add_consumer(stream, config)
 
 
-async def ensure_all(
-    js: JetStreamContext, names: StreamNames, *, retention_days: int
-) -> None:
-    """Declare the events, results and dead-letter streams (used by ``voxpersona streams init`` too)."""
+async def ensure_all(js: JetStreamContext, names: StreamNames, *, retention_days: int) -> None:
+    """Declare the events, results and dead-letter streams (``voxpersona streams init`` too)."""
     await ensure_stream(js, events_stream_config(names, retention_days=retention_days))
     await ensure_stream(js, results_stream_config(names))
     await ensure_stream(js, dead_letter_stream_config(names, retention_days=retention_days))

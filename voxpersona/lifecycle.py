@@ -6,6 +6,10 @@ import asyncio
 import signal
 
 
+class StartupError(Exception):
+    """A dependency is unusable at start-up; the message says which and why, in one line."""
+
+
 def install_stop_signals(stop: asyncio.Event) -> None:
     """SIGTERM and SIGINT set ``stop``: the services then drain and exit cleanly."""
     loop = asyncio.get_running_loop()

@@ -32,7 +32,14 @@ class SecretRedactor:
         for secret in self._secrets:
             text = text.replace(secret, "[REDACTED]")
         for pattern in _CREDENTIAL_PATTERNS:
-            text = pattern.sub(lambda m: m.group(1) + "[REDACTED]" + (m.group(2) if m.lastindex and m.lastindex > 1 else ""), text)
+            text = pattern.sub(
+                lambda m: (
+                    m.group(1)
+                    + "[REDACTED]"
+                    + (m.group(2) if m.lastindex and m.lastindex > 1 else "")
+                ),
+                text,
+            )
         return text
 
     def __call__(
@@ -70,9 +77,10 @@ def configure_logging(
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer
-        ])
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

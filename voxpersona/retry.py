@@ -11,7 +11,12 @@ T = TypeVar("T")
 
 
 def backoff_delay(
-    attempt: int, *, base: float, factor: float = 2.0, cap: float = 60.0, rng: random.Random | None = None
+    attempt: int,
+    *,
+    base: float,
+    factor: float = 2.0,
+    cap: float = 60.0,
+    rng: random.Random | None = None,
 ) -> float:
     """Delay before retry number ``attempt`` (1-based): full jitter over ``base * factor**(n-1)``.
 

@@ -63,7 +63,8 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
             await conn.execute(migration.sql)
             await conn.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                migration.version, migration.name,
+                migration.version,
+                migration.name,
             )
             applied.append(migration.version)
     if applied:

@@ -62,10 +62,15 @@ class Recording:
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Recording:
         return cls(
-            id=row["id"], object_key=row["object_key"], user_id=row["user_id"],
-            chat_id=row["chat_id"], message_id=row["message_id"],
-            status=RecordingStatus(row["status"]), attempts=row["attempts"],
-            failure_code=row["failure_code"], failure_reason=row["failure_reason"],
+            id=row["id"],
+            object_key=row["object_key"],
+            user_id=row["user_id"],
+            chat_id=row["chat_id"],
+            message_id=row["message_id"],
+            status=RecordingStatus(row["status"]),
+            attempts=row["attempts"],
+            failure_code=row["failure_code"],
+            failure_reason=row["failure_reason"],
             notified=row["notified_at"] is not None,
         )
 
@@ -102,9 +107,19 @@ class Recordings:
                 " user_id, chat_id, message_id, original_name, content_type, size_bytes,"
                 " duration_seconds) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
                 " ON CONFLICT (bucket, object_key, etag) DO NOTHING",
-                new.id, new.bucket, new.object_key, new.etag, new.version_id, new.sequencer,
-                new.user_id, new.chat_id, new.message_id, new.original_name, new.content_type,
-                new.size_bytes, new.duration_seconds,
+                new.id,
+                new.bucket,
+                new.object_key,
+                new.etag,
+                new.version_id,
+                new.sequencer,
+                new.user_id,
+                new.chat_id,
+                new.message_id,
+                new.original_name,
+                new.content_type,
+                new.size_bytes,
+                new.duration_seconds,
             )
             row = await conn.fetchrow(
                 f"UPDATE recordings SET lease_owner = $2, lease_until = now() + $3,"
@@ -112,7 +127,9 @@ class Recordings:
                 f" WHERE id = $1 AND status = 'processing'"
                 f" AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $2)"
                 f" RETURNING {_COLUMNS}",
-                new.id, owner, lease,
+                new.id,
+                owner,
+                lease,
             )
             if row is not None:
                 return Claim(Recording.from_row(row), acquired=True)
@@ -123,7 +140,9 @@ class Recordings:
     async def renew_lease(self, recording_id: uuid.UUID, *, owner: str, lease: timedelta) -> None:
         await self._pool.execute(
             "UPDATE recordings SET lease_until = now() + $3 WHERE id = $1 AND lease_owner = $2",
-            recording_id, owner, lease,
+            recording_id,
+            owner,
+            lease,
         )
 
     async def complete(
@@ -145,8 +164,14 @@ class Recordings:
             " transcription_model = $7, result_key = $8, failure_code = NULL,"
             " failure_reason = NULL, lease_owner = NULL, lease_until = NULL,"
             " completed_at = now(), updated_at = now() WHERE id = $1",
-            recording_id, text, json.dumps(segments, ensure_ascii=False), language,
-            duration_seconds, engine, model, result_key,
+            recording_id,
+            text,
+            json.dumps(segments, ensure_ascii=False),
+            language,
+            duration_seconds,
+            engine,
+            model,
+            result_key,
         )
 
     async def fail(self, recording_id: uuid.UUID, *, code: str, reason: str) -> None:
@@ -154,7 +179,9 @@ class Recordings:
             "UPDATE recordings SET status = 'failed', failure_code = $2, failure_reason = $3,"
             " lease_owner = NULL, lease_until = NULL, completed_at = now(), updated_at = now()"
             " WHERE id = $1",
-            recording_id, code, reason,
+            recording_id,
+            code,
+            reason,
         )
 
     async def release(self, recording_id: uuid.UUID, *, owner: str) -> None:
@@ -162,7 +189,8 @@ class Recordings:
         await self._pool.execute(
             "UPDATE recordings SET lease_owner = NULL, lease_until = NULL"
             " WHERE id = $1 AND lease_owner = $2",
-            recording_id, owner,
+            recording_id,
+            owner,
         )
 
     async def mark_notified(self, recording_id: uuid.UUID) -> None:
@@ -176,7 +204,9 @@ class Recordings:
         result: str = await self._pool.execute(
             "UPDATE recordings SET audio_state = $3, audio_removed_at = now(), updated_at = now()"
             " WHERE bucket = $1 AND object_key = $2 AND audio_state = 'present'",
-            bucket, object_key, "expired" if expired else "deleted",
+            bucket,
+            object_key,
+            "expired" if expired else "deleted",
         )
         return int(result.split()[-1])
 

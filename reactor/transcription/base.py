@@ -37,5 +37,6 @@ class Transcriber(Protocol):
     engine: str
     model: str
 
-    async def transcribe(self, path: Path, *, filename: str, language: str | None) -> Transcript:
-        ...
+    async def transcribe(
+        self, path: Path, *, filename: str, language: str | None
+    ) -> Transcript: ...

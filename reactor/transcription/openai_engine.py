@@ -12,9 +12,21 @@ from reactor.transcription.base import Segment, Transcript
 
 # OpenAI reports the language by name in verbose_json; we store ISO 639-1 codes.
 _LANGUAGE_CODES = {
-    "russian": "ru", "english": "en", "ukrainian": "uk", "belarusian": "be", "kazakh": "kk",
-    "german": "de", "french": "fr", "spanish": "es", "italian": "it", "polish": "pl",
-    "turkish": "tr", "chinese": "zh", "japanese": "ja", "portuguese": "pt", "dutch": "nl",
+    "russian": "ru",
+    "english": "en",
+    "ukrainian": "uk",
+    "belarusian": "be",
+    "kazakh": "kk",
+    "german": "de",
+    "french": "fr",
+    "spanish": "es",
+    "italian": "it",
+    "polish": "pl",
+    "turkish": "tr",
+    "chinese": "zh",
+    "japanese": "ja",
+    "portuguese": "pt",
+    "dutch": "nl",
 }
 
 

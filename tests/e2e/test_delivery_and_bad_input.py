@@ -42,8 +42,12 @@ async def test_long_transcript_is_split_and_attached_as_txt(
     long_text = SENTENCE * 400  # ~29k characters: far beyond three messages
 
     def long_transcript(path: Path, request: TranscriptionRequest) -> FakeTranscript:
-        return FakeTranscript(text=long_text, language="russian", duration=3600.0,
-                              segments=[FakeSegment(0.0, 3600.0, long_text)])
+        return FakeTranscript(
+            text=long_text,
+            language="russian",
+            duration=3600.0,
+            segments=[FakeSegment(0.0, 3600.0, long_text)],
+        )
 
     services.openai.transcriber = long_transcript
     user = FakeUser(id=next(_user_ids), language_code="ru")
@@ -56,7 +60,8 @@ async def test_long_transcript_is_split_and_attached_as_txt(
     assert len(previews) == 1
     assert len(previews[0]) <= TELEGRAM_MESSAGE_LIMIT
     [document] = [m for m in messages if m.document]
-    assert document.filename is not None and document.filename.endswith(".txt")
+    assert document.filename is not None
+    assert document.filename.endswith(".txt")
     assert document.document is not None
     assert document.document.decode("utf-8") == long_text.strip()
 
@@ -85,7 +90,9 @@ async def test_medium_transcript_arrives_as_several_messages(
 async def test_document_that_is_not_audio_gets_a_polite_answer(services: RunningServices) -> None:
     user = FakeUser(id=next(_user_ids), language_code="en")
     services.telegram.user_sends_document(
-        user, b"just some notes, not sound at all" * 10, file_name="meeting.ogg",
+        user,
+        b"just some notes, not sound at all" * 10,
+        file_name="meeting.ogg",
         mime_type="audio/ogg",
     )
     await services.telegram.wait_for(lambda: bool(chat_texts(services, user.id)), timeout=10)
@@ -98,7 +105,9 @@ async def test_audio_document_is_checked_by_content_and_accepted(
 ) -> None:
     user = FakeUser(id=next(_user_ids), language_code="en")
     services.telegram.user_sends_document(
-        user, ogg_opus(0.4, frequency=660.0), file_name="notes.bin",
+        user,
+        ogg_opus(0.4, frequency=660.0),
+        file_name="notes.bin",
         mime_type="application/octet-stream",
     )
     await services.telegram.wait_for(
@@ -133,6 +142,8 @@ async def test_transient_transcriber_errors_are_retried_to_success(
     await services.telegram.wait_for(
         lambda: any("fake transcript" in t for t in chat_texts(services, user.id)), timeout=40
     )
-    statuses = [status for endpoint, status in services.openai.request_log
-                if endpoint == "transcriptions"]
-    assert statuses.count(500) == 4 and statuses[-1] == 200
+    statuses = [
+        status for endpoint, status in services.openai.request_log if endpoint == "transcriptions"
+    ]
+    assert statuses.count(500) == 4
+    assert statuses[-1] == 200

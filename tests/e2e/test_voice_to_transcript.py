@@ -27,8 +27,11 @@ def new_user(language: str = "ru") -> FakeUser:
 
 
 def transcript_messages(services: RunningServices, chat_id: int) -> list[str]:
-    return [m.text for m in services.telegram.messages_to(chat_id)
-            if m.text and "fake transcript" in m.text]
+    return [
+        m.text
+        for m in services.telegram.messages_to(chat_id)
+        if m.text and "fake transcript" in m.text
+    ]
 
 
 async def wait_consumer_idle(services: RunningServices, timeout: float = 15.0) -> None:
@@ -86,7 +89,8 @@ async def test_voice_message_comes_back_as_transcript(services: RunningServices)
     assert row["transcription_model"] == "whisper-1"
     assert row["notified_at"] is not None
     key = parse_audio_key(row["object_key"])
-    assert key.user_id == user.id and key.extension == "ogg"
+    assert key.user_id == user.id
+    assert key.extension == "ogg"
 
     store = MinioObjectStore(services.reactor_settings.minio)
     info = await store.stat(store.audio_bucket, row["object_key"])
@@ -128,8 +132,11 @@ async def test_duplicate_event_gives_one_reply_and_one_row(services: RunningServ
 
     assert len(transcript_messages(services, user.id)) == 1
     assert len(await fetch_recordings(services, user.id)) == 1
-    openai_calls = [r for r in services.openai.transcription_requests
-                    if r.sha256 == hashlib.sha256(audio).hexdigest()]
+    openai_calls = [
+        r
+        for r in services.openai.transcription_requests
+        if r.sha256 == hashlib.sha256(audio).hexdigest()
+    ]
     assert len(openai_calls) == 1
 
 
@@ -144,8 +151,9 @@ async def _events_for_user(js: nats.js.JetStreamContext, stream: str, user_id: i
             continue
         assert msg.data is not None
         event = json.loads(msg.data)
-        if event.get("EventName", "").startswith("s3:ObjectCreated") and \
-                event["Key"].split("/", 1)[1].startswith(f"audio/{user_id}/"):
+        if event.get("EventName", "").startswith("s3:ObjectCreated") and event["Key"].split("/", 1)[
+            1
+        ].startswith(f"audio/{user_id}/"):
             found.append(msg.data)
     return found
 

@@ -57,8 +57,11 @@ async def test_verbose_json_carries_segments_and_hash_of_sent_bytes(
     fake: FakeOpenAI, client: AsyncOpenAI
 ) -> None:
     result = await client.audio.transcriptions.create(
-        model="whisper-1", file=("voice.ogg", AUDIO, "audio/ogg"),
-        response_format="verbose_json", language="ru", prompt="names: Ivan",
+        model="whisper-1",
+        file=("voice.ogg", AUDIO, "audio/ogg"),
+        response_format="verbose_json",
+        language="ru",
+        prompt="names: Ivan",
     )
     digest = hashlib.sha256(AUDIO).hexdigest()
     assert result.text == f"fake transcript of {len(AUDIO)} bytes sha256 {digest[:16]}"
@@ -72,7 +75,11 @@ async def test_verbose_json_carries_segments_and_hash_of_sent_bytes(
     assert segment.tokens[0] == 50364  # Whisper's <|0.00|>
     [seen] = fake.transcription_requests
     assert (seen.filename, seen.model, seen.language, seen.prompt) == (
-        "voice.ogg", "whisper-1", "ru", "names: Ivan")
+        "voice.ogg",
+        "whisper-1",
+        "ru",
+        "names: Ivan",
+    )
     assert (seen.size, seen.sha256, seen.response_format) == (len(AUDIO), digest, "verbose_json")
 
 
@@ -80,7 +87,8 @@ async def test_language_defaults_to_english_and_wav_duration_is_measured(
     client: AsyncOpenAI,
 ) -> None:
     result = await client.audio.transcriptions.create(
-        model="whisper-1", file=("note.wav", wav_bytes(2.5)), response_format="verbose_json")
+        model="whisper-1", file=("note.wav", wav_bytes(2.5)), response_format="verbose_json"
+    )
     assert result.language == "english"
     assert result.duration == pytest.approx(2.5)
 
@@ -88,7 +96,8 @@ async def test_language_defaults_to_english_and_wav_duration_is_measured(
 async def test_json_and_text_formats(client: AsyncOpenAI) -> None:
     as_json = await client.audio.transcriptions.create(model="whisper-1", file=("a.mp3", AUDIO))
     as_text = await client.audio.transcriptions.create(
-        model="whisper-1", file=("a.mp3", AUDIO), response_format="text")
+        model="whisper-1", file=("a.mp3", AUDIO), response_format="text"
+    )
     assert isinstance(as_json, openai.types.audio.Transcription)
     assert as_json.text.startswith(f"fake transcript of {len(AUDIO)} bytes")
     assert isinstance(as_text, str)
@@ -97,9 +106,11 @@ async def test_json_and_text_formats(client: AsyncOpenAI) -> None:
 
 async def test_srt_and_vtt_subtitles(client: AsyncOpenAI) -> None:
     srt = await client.audio.transcriptions.create(
-        model="whisper-1", file=("a.webm", AUDIO), response_format="srt")
+        model="whisper-1", file=("a.webm", AUDIO), response_format="srt"
+    )
     vtt = await client.audio.transcriptions.create(
-        model="whisper-1", file=("a.webm", AUDIO), response_format="vtt")
+        model="whisper-1", file=("a.webm", AUDIO), response_format="vtt"
+    )
     assert srt.startswith("1\n00:00:00,000 --> 00:00:01,000\nfake transcript of ")
     assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nfake transcript of ")
 
@@ -112,18 +123,25 @@ async def test_pluggable_async_transcriber_and_word_timestamps() -> None:
         segments = [FakeSegment(0.0, 2.0, "привет мир."), FakeSegment(2.0, 4.0, "second")]
         return FakeTranscript("привет мир. second", "ru", 4.0, segments)
 
-    async with FakeOpenAI(transcriber=transcribe) as fake, AsyncOpenAI(
-        base_url=fake.base_url, api_key="test-key", max_retries=0
-    ) as client:
+    async with (
+        FakeOpenAI(transcriber=transcribe) as fake,
+        AsyncOpenAI(base_url=fake.base_url, api_key="test-key", max_retries=0) as client,
+    ):
         result = await client.audio.transcriptions.create(
-            model="whisper-1", file=("v.oga", AUDIO), response_format="verbose_json",
-            timestamp_granularities=["word", "segment"])
+            model="whisper-1",
+            file=("v.oga", AUDIO),
+            response_format="verbose_json",
+            timestamp_granularities=["word", "segment"],
+        )
     assert received == [AUDIO]  # the transcriber read exactly the uploaded bytes from disk
     assert fake.transcription_requests[0].timestamp_granularities == ("word", "segment")
     assert result.language == "russian"
     assert [s.text.strip() for s in result.segments or []] == ["привет мир.", "second"]
     assert [(w.word, w.start, w.end) for w in result.words or []] == [
-        ("привет", 0.0, 1.0), ("мир.", 1.0, 2.0), ("second", 2.0, 4.0)]
+        ("привет", 0.0, 1.0),
+        ("мир.", 1.0, 2.0),
+        ("second", 2.0, 4.0),
+    ]
 
 
 async def test_wrong_key_raises_authentication_error(fake: FakeOpenAI) -> None:
@@ -159,7 +177,8 @@ async def test_rate_limit_error_carries_retry_after(fake: FakeOpenAI, client: As
     fake.fail_next("chat", 429, retry_after=7)
     with pytest.raises(openai.RateLimitError) as caught:
         await client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
     assert caught.value.response.headers["retry-after"] == "7"
     assert caught.value.code == "rate_limit_exceeded"
 
@@ -190,11 +209,13 @@ async def test_oversize_upload_is_rejected(fake: FakeOpenAI, client: AsyncOpenAI
         await client.audio.transcriptions.create(model="whisper-1", file=("big.mp3", too_big))
     assert caught.value.status_code == 413
     assert f"({MAX_UPLOAD_BYTES}) exceeded ({MAX_UPLOAD_BYTES + 1} bytes read)" in str(
-        caught.value.message)
+        caught.value.message
+    )
     assert fake.transcription_requests == []
     # Exactly at the limit is still accepted.
     at_limit = await client.audio.transcriptions.create(
-        model="whisper-1", file=("big.mp3", too_big[:-1]))
+        model="whisper-1", file=("big.mp3", too_big[:-1])
+    )
     assert at_limit.text.startswith(f"fake transcript of {MAX_UPLOAD_BYTES} bytes")
 
 
@@ -205,9 +226,10 @@ async def test_unsupported_extension_is_rejected(client: AsyncOpenAI) -> None:
 
 
 async def test_oga_rejected_when_configured_but_ogg_accepted() -> None:
-    async with FakeOpenAI(reject_oga=True) as fake, AsyncOpenAI(
-        base_url=fake.base_url, api_key="test-key", max_retries=0
-    ) as client:
+    async with (
+        FakeOpenAI(reject_oga=True) as fake,
+        AsyncOpenAI(base_url=fake.base_url, api_key="test-key", max_retries=0) as client,
+    ):
         with pytest.raises(openai.BadRequestError) as caught:
             await client.audio.transcriptions.create(model="whisper-1", file=("v.oga", AUDIO))
         ok = await client.audio.transcriptions.create(model="whisper-1", file=("v.ogg", AUDIO))
@@ -227,8 +249,10 @@ async def test_chat_completion_default_reply(fake: FakeOpenAI, client: AsyncOpen
     long_text = "x" * 300
     completion = await client.chat.completions.create(
         model="gpt-4o-mini",
-        messages=[{"role": "system", "content": "You analyse."},
-                  {"role": "user", "content": long_text}],
+        messages=[
+            {"role": "system", "content": "You analyse."},
+            {"role": "user", "content": long_text},
+        ],
     )
     assert completion.object == "chat.completion"
     assert completion.model == "gpt-4o-mini"
@@ -238,7 +262,8 @@ async def test_chat_completion_default_reply(fake: FakeOpenAI, client: AsyncOpen
     assert choice.message.content == "ANALYSIS: " + "x" * 200
     assert completion.usage is not None
     assert completion.usage.total_tokens == (
-        completion.usage.prompt_tokens + completion.usage.completion_tokens)
+        completion.usage.prompt_tokens + completion.usage.completion_tokens
+    )
     assert fake.chat_requests[0]["messages"][1]["content"] == long_text
 
 
@@ -246,14 +271,17 @@ async def test_chat_custom_responder_and_streaming_refused() -> None:
     async def respond(body: dict[str, object]) -> str:
         return f"model={body['model']}"
 
-    async with FakeOpenAI(responder=respond) as fake, AsyncOpenAI(
-        base_url=fake.base_url, api_key="test-key", max_retries=0
-    ) as client:
+    async with (
+        FakeOpenAI(responder=respond) as fake,
+        AsyncOpenAI(base_url=fake.base_url, api_key="test-key", max_retries=0) as client,
+    ):
         completion = await client.chat.completions.create(
-            model="llama", messages=[{"role": "user", "content": "hi"}])
+            model="llama", messages=[{"role": "user", "content": "hi"}]
+        )
         with pytest.raises(openai.BadRequestError) as caught:
             await client.chat.completions.create(
-                model="llama", messages=[{"role": "user", "content": "hi"}], stream=True)
+                model="llama", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
     assert completion.choices[0].message.content == "model=llama"
     assert "Streaming is not supported" in caught.value.message
 
@@ -266,11 +294,13 @@ async def test_hang_makes_client_time_out(fake: FakeOpenAI) -> None:
         started = time.monotonic()
         with pytest.raises(openai.APITimeoutError):
             await client.chat.completions.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
         assert time.monotonic() - started < 5
         # Only the next request hung; the following one answers at once.
         completion = await client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "again"}])
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "again"}]
+        )
     assert completion.choices[0].message.content == "ANALYSIS: again"
     assert len(fake.chat_requests) == 2
 
@@ -307,18 +337,20 @@ async def test_reset_clears_faults_and_records(fake: FakeOpenAI, client: AsyncOp
 
 
 async def test_api_key_none_accepts_anything() -> None:
-    async with FakeOpenAI(api_key=None) as fake, AsyncOpenAI(
-        base_url=fake.base_url, api_key="anything", max_retries=0
-    ) as client:
+    async with (
+        FakeOpenAI(api_key=None) as fake,
+        AsyncOpenAI(base_url=fake.base_url, api_key="anything", max_retries=0) as client,
+    ):
         page = await client.models.list()
     assert page.data
 
 
 async def test_unknown_path_answers_in_openai_error_shape(fake: FakeOpenAI) -> None:
     headers = {"Authorization": "Bearer test-key"}
-    async with aiohttp.ClientSession(headers=headers) as session, session.get(
-        f"{fake.base_url}/nope"
-    ) as resp:
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.get(f"{fake.base_url}/nope") as resp,
+    ):
         body = await resp.json()
     assert resp.status == 404
     assert body["error"]["message"] == "Invalid URL (GET /v1/nope)"

@@ -123,9 +123,10 @@ async def test_download_from_disk_is_streamed_with_content_length(
     target = tmp_path / "copy.ogg"
 
     await bot.download(stored.file_id, destination=target)
-    async with aiohttp.ClientSession() as http, http.get(
-        f"{tg.base_url}/file/bot{TOKEN}/{stored.file_path}"
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{tg.base_url}/file/bot{TOKEN}/{stored.file_path}") as response,
+    ):
         length = response.content_length
 
     assert target.read_bytes() == source.read_bytes()
@@ -153,9 +154,7 @@ async def test_message_length_and_emptiness_are_checked(tg: FakeTelegram, bot: B
     ]
 
 
-async def test_send_document_records_bytes_and_is_downloadable(
-    tg: FakeTelegram, bot: Bot
-) -> None:
+async def test_send_document_records_bytes_and_is_downloadable(tg: FakeTelegram, bot: Bot) -> None:
     tg.add_chat(USER)
     data = "транскрипт\n".encode() * 500
 
@@ -167,7 +166,9 @@ async def test_send_document_records_bytes_and_is_downloadable(
     assert (call.document, call.filename, call.text) == (data, "transcript.txt", "Готово")
     [message] = tg.messages_to(USER.id)
     assert (message.document, message.filename, message.caption) == (
-        data, "transcript.txt", "Готово"
+        data,
+        "transcript.txt",
+        "Готово",
     )
     assert sent.document is not None
     assert sent.document.mime_type == "text/plain"
@@ -303,9 +304,9 @@ async def test_callback_buttons_in_a_group_chat(tg: FakeTelegram, bot: Bot) -> N
     @dp.message(F.text == "/menu")
     async def on_menu(message: Message) -> None:
         keyboard = [[InlineKeyboardButton(text="Анализ", callback_data="analyse")]]
-        await message.answer("Что сделать?", reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=keyboard
-        ))
+        await message.answer(
+            "Что сделать?", reply_markup=InlineKeyboardMarkup(inline_keyboard=keyboard)
+        )
 
     @dp.callback_query(F.data == "analyse")
     async def on_press(query: CallbackQuery) -> None:
@@ -365,9 +366,7 @@ async def test_reset_forgets_calls_but_keeps_files(tg: FakeTelegram, bot: Bot) -
     assert (await bot.get_file(stored.file_id)).file_size == len(b"keep me")
 
 
-async def test_every_kind_of_incoming_message_parses_in_aiogram(
-    tg: FakeTelegram, bot: Bot
-) -> None:
+async def test_every_kind_of_incoming_message_parses_in_aiogram(tg: FakeTelegram, bot: Bot) -> None:
     tg.user_sends_audio(USER, b"ID3", 61, "talk.mp3", "audio/mpeg", title="Talk", performer="A")
     tg.user_sends_document(USER, b"RIFF", "call.wav", "audio/wav", caption="звонок")
     tg.user_sends_video_note(USER, b"\x00\x00\x00\x18ftyp", duration=9)
@@ -407,5 +406,9 @@ async def test_service_methods_answer_in_telegram_shapes(tg: FakeTelegram, bot: 
     assert await bot.delete_my_commands() is True
     assert tg.commands == []
     assert [call.method for call in tg.sent] == [
-        "getWebhookInfo", "deleteWebhook", "getWebhookInfo", "setMyCommands", "deleteMyCommands",
+        "getWebhookInfo",
+        "deleteWebhook",
+        "getWebhookInfo",
+        "setMyCommands",
+        "deleteMyCommands",
     ]

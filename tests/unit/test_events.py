@@ -13,15 +13,27 @@ from voxpersona.contracts.events import EventKind, MalformedEventError, parse_no
 SHARED_EVENTS = Path(__file__).resolve().parents[2].parent / "shared" / "minio-events"
 
 
-def minio_payload(key: str, *, event: str = "s3:ObjectCreated:Put", bucket: str = "voxpersona-audio",
-                  agent: str = "MinIO (linux; amd64) minio-py/7.2.20", size: int | None = 10) -> bytes:
+def minio_payload(
+    key: str,
+    *,
+    event: str = "s3:ObjectCreated:Put",
+    bucket: str = "voxpersona-audio",
+    agent: str = "MinIO (linux; amd64) minio-py/7.2.20",
+    size: int | None = 10,
+) -> bytes:
     """A payload shaped like MinIO's: ``Key`` decoded, ``s3.object.key`` QueryEscape'd."""
     obj: dict[str, object] = {"key": quote_plus(key, safe=""), "sequencer": "187A9C3F2B1D0E42"}
     if size is not None:
-        obj |= {"size": size, "eTag": "abc123", "contentType": "audio/ogg",
-                "userMetadata": {"X-Amz-Meta-User-Id": "5", "X-Amz-Meta-Chat-Id": "5"}}
+        obj |= {
+            "size": size,
+            "eTag": "abc123",
+            "contentType": "audio/ogg",
+            "userMetadata": {"X-Amz-Meta-User-Id": "5", "X-Amz-Meta-Chat-Id": "5"},
+        }
     record = {
-        "eventVersion": "2.0", "eventSource": "minio:s3", "eventName": event,
+        "eventVersion": "2.0",
+        "eventSource": "minio:s3",
+        "eventName": event,
         "eventTime": "2026-11-24T00:08:12.345Z",
         "s3": {"bucket": {"name": bucket}, "object": obj},
         "source": {"host": "", "port": "", "userAgent": agent},
@@ -41,7 +53,10 @@ def test_shared_put_example() -> None:
     assert event.kind is EventKind.CREATED
     assert event.key == "audio/123456789/2026/11/24/5b0f6a1e-9c1d-4b52-8a63-2f7e1d9b0c44.ogg"
     assert (event.size, event.etag, event.content_type) == (
-        48213, "5f1c8e2d9a7b3c4d6e8f0a1b2c3d4e5f", "audio/ogg")
+        48213,
+        "5f1c8e2d9a7b3c4d6e8f0a1b2c3d4e5f",
+        "audio/ogg",
+    )
     assert event.user_metadata["X-Amz-Meta-User-Id"] == "123456789"
     assert event.sequencer == "187A9C3F2B1D0E42"
 
@@ -57,9 +72,12 @@ def test_shared_multipart_example_decodes_cyrillic_space_and_plus() -> None:
 def test_shared_delete_and_ilm_expiry() -> None:
     delete = parse_notification(read_shared("delete.json"))
     expiry = parse_notification(read_shared("ilm-expiry-delete.json"))
-    assert delete.kind is EventKind.REMOVED and not delete.is_lifecycle_expiry
-    assert expiry.kind is EventKind.REMOVED and expiry.is_lifecycle_expiry
-    assert delete.size is None and delete.etag is None
+    assert delete.kind is EventKind.REMOVED
+    assert not delete.is_lifecycle_expiry
+    assert expiry.kind is EventKind.REMOVED
+    assert expiry.is_lifecycle_expiry
+    assert delete.size is None
+    assert delete.etag is None
 
 
 @pytest.mark.parametrize(
@@ -76,9 +94,12 @@ def test_generated_keys_round_trip(key: str) -> None:
     assert parse_notification(minio_payload(key)).key == key
 
 
-def test_tagging_event_is_not_new_content() -> None:
-    event = parse_notification(minio_payload("audio/1/x.ogg", event="s3:ObjectCreated:PutTagging"))
-    assert event.kind is EventKind.OTHER
+@pytest.mark.parametrize(
+    "name",
+    ["s3:ObjectCreated:PutTagging", "s3:ObjectCreated:PutRetention", "s3:ObjectRemoved:NoOP"],
+)
+def test_events_that_change_no_content(name: str) -> None:
+    assert parse_notification(minio_payload("audio/1/x.ogg", event=name)).kind is EventKind.OTHER
 
 
 @pytest.mark.parametrize(

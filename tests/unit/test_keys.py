@@ -18,8 +18,9 @@ OBJECT_ID = uuid.UUID("5b0f6a1e-9c1d-4b52-8a63-2f7e1d9b0c44")
 
 
 def test_new_key_follows_the_scheme() -> None:
-    key = new_audio_key(123456789, ".OGA", now=datetime(2026, 11, 24, 23, 59, tzinfo=UTC),
-                        object_id=OBJECT_ID)
+    key = new_audio_key(
+        123456789, ".OGA", now=datetime(2026, 11, 24, 23, 59, tzinfo=UTC), object_id=OBJECT_ID
+    )
     assert str(key) == f"audio/123456789/2026/11/24/{OBJECT_ID}.ogg"
 
 
@@ -27,7 +28,11 @@ def test_parse_round_trips() -> None:
     text = f"audio/42/2026/02/28/{OBJECT_ID}.m4a"
     key = parse_audio_key(text)
     assert (key.user_id, key.day, key.object_id, key.extension) == (
-        42, date(2026, 2, 28), OBJECT_ID, "m4a")
+        42,
+        date(2026, 2, 28),
+        OBJECT_ID,
+        "m4a",
+    )
     assert str(key) == text
 
 

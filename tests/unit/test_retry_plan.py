@@ -11,13 +11,16 @@ from voxpersona.retry import backoff_delay
 
 def test_permanent_errors_are_never_retried() -> None:
     plan = plan_retry(1, 5, PermanentError("transcriber_rejected", "400"))
-    assert plan.action is Action.TERM and plan.code == "transcriber_rejected"
+    assert plan.action is Action.TERM
+    assert plan.code == "transcriber_rejected"
 
 
 def test_transient_errors_back_off_exponentially_with_jitter() -> None:
     rng = random.Random(1)
     delays = [plan_retry(n, 10, TransientError("x", "y"), rng).delay for n in range(1, 6)]
-    assert all(plan_retry(n, 10, TransientError("x", "y")).action is Action.NAK for n in range(1, 6))
+    assert all(
+        plan_retry(n, 10, TransientError("x", "y")).action is Action.NAK for n in range(1, 6)
+    )
     for attempt, delay in enumerate(delays, start=1):
         ceiling = min(MAX_DELAY, 2.0 * 2 ** (attempt - 1))
         assert ceiling / 2 <= delay <= ceiling
@@ -25,7 +28,8 @@ def test_transient_errors_back_off_exponentially_with_jitter() -> None:
 
 def test_last_delivery_dead_letters() -> None:
     plan = plan_retry(5, 5, TransientError("transcriber_unavailable", "503"))
-    assert plan.action is Action.DEAD_LETTER and plan.code == "transcriber_unavailable"
+    assert plan.action is Action.DEAD_LETTER
+    assert plan.code == "transcriber_unavailable"
 
 
 def test_unexpected_errors_are_retried_then_dead_lettered() -> None:

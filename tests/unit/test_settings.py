@@ -39,7 +39,8 @@ def test_missing_variable_is_named_in_one_line(env: pytest.MonkeyPatch, variable
     with pytest.raises(ConfigError) as caught:
         load_bot_settings()
     message = str(caught.value)
-    assert variable in message and "\n" not in message
+    assert variable in message
+    assert "\n" not in message
 
 
 @pytest.mark.parametrize(
@@ -60,11 +61,16 @@ def test_malformed_variable_is_named_without_its_value(
         load_bot_settings()
     message = str(caught.value)
     assert variable in message
-    assert "db-password-value" not in message and value not in message
+    assert "db-password-value" not in message
+    assert value not in message
 
 
 def test_secrets_do_not_leak_through_repr(env: pytest.MonkeyPatch) -> None:
     text = repr(load_reactor_settings())
-    for secret in ("secret-token-value", "minio-secret-value", "db-password-value",
-                   "sk-openai-secret-value"):
+    for secret in (
+        "secret-token-value",
+        "minio-secret-value",
+        "db-password-value",
+        "sk-openai-secret-value",
+    ):
         assert secret not in text

@@ -9,7 +9,8 @@ from voxpersona.sniffing import sniff_audio
 
 def test_real_ogg_opus_is_recognised() -> None:
     kind = sniff_audio(ogg_opus(0.2)[:64])
-    assert kind is not None and kind.extension == "ogg"
+    assert kind is not None
+    assert kind.extension == "ogg"
 
 
 @pytest.mark.parametrize(
@@ -25,7 +26,8 @@ def test_real_ogg_opus_is_recognised() -> None:
 )
 def test_containers(head: bytes, extension: str) -> None:
     kind = sniff_audio(head)
-    assert kind is not None and kind.extension == extension
+    assert kind is not None
+    assert kind.extension == extension
 
 
 @pytest.mark.parametrize("head", [b"hello, this is text pretending to be .ogg", b"%PDF-1.7", b""])

@@ -23,7 +23,9 @@ def test_prefers_paragraphs_then_lines_then_sentences() -> None:
     text = f"{para}\n\n{para}\nline two. sentence three"
     assert split_message(text, limit=60) == [para, para, "line two. sentence three"]
     assert split_message("First one. Second one is here.", limit=20) == [
-        "First one.", "Second one is here."]
+        "First one.",
+        "Second one is here.",
+    ]
 
 
 def test_cuts_on_space_when_no_sentence_end() -> None:

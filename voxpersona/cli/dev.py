@@ -22,14 +22,16 @@ async def run_dev(*, data_dir: Path | None) -> None:
         bot_settings = load_bot_settings()
         reactor_settings = load_reactor_settings()
         configure_logging(
-            log_format=bot_settings.vox.log_format, level=bot_settings.vox.log_level,
+            log_format=bot_settings.vox.log_format,
+            level=bot_settings.vox.log_level,
             secrets=[*bot_secrets(bot_settings), *reactor_secrets(reactor_settings)],
         )
         log.info("dev.started", services=description)
         stop = asyncio.Event()
         install_stop_signals(stop)
         results = await asyncio.gather(
-            run_reactor(reactor_settings, stop), run_bot(bot_settings, stop),
+            run_reactor(reactor_settings, stop),
+            run_bot(bot_settings, stop),
             return_exceptions=True,
         )
         stop.set()

@@ -33,8 +33,10 @@ async def services(data_dir: Path | None = None) -> AsyncIterator[str]:
     try:
         from voxpersona.localstack.stack import LocalStack
     except ImportError:
-        sys.exit("MINIO_ENDPOINT is not set and the local stack is not installed: "
-                 "pip install 'voxpersona[localstack]' or configure MinIO, NATS and PostgreSQL")
+        sys.exit(
+            "MINIO_ENDPOINT is not set and the local stack is not installed: "
+            "pip install 'voxpersona[localstack]' or configure MinIO, NATS and PostgreSQL"
+        )
     stack = LocalStack(base_dir=data_dir)
     await stack.start()
     try:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from voxpersona.lifecycle import StartupError
 from voxpersona.settings import ConfigError
 
 
@@ -16,18 +17,27 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     dev = commands.add_parser(
-        "dev", help="run bot and reactor; starts a local NATS, PostgreSQL and S3 stand-in "
-                    "unless MINIO_ENDPOINT is set",
+        "dev",
+        help="run bot and reactor; starts a local NATS, PostgreSQL and S3 stand-in "
+        "unless MINIO_ENDPOINT is set",
     )
-    dev.add_argument("--data-dir", type=Path, default=None,
-                     help="where the local stack keeps its files (default: a temporary folder)")
+    dev.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the local stack keeps its files (default: a temporary folder)",
+    )
 
     process = commands.add_parser(
         "process", help="push one local audio file through the real path and print the result"
     )
     process.add_argument("file", type=Path)
-    process.add_argument("--user", type=int, required=True, help="Telegram user id to file it under")
-    process.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the result")
+    process.add_argument(
+        "--user", type=int, required=True, help="Telegram user id to file it under"
+    )
+    process.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds to wait for the result"
+    )
     process.add_argument("--json", action="store_true", help="print the result as JSON")
 
     streams = commands.add_parser("streams", help="JetStream streams and consumers")
@@ -47,14 +57,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.command == "process":
             from voxpersona.cli.process import run_process
 
-            code = asyncio.run(run_process(args.file, user_id=args.user, timeout=args.timeout,
-                                           as_json=args.json))
+            code = asyncio.run(
+                run_process(args.file, user_id=args.user, timeout=args.timeout, as_json=args.json)
+            )
             sys.exit(code)
         elif args.command == "streams":
             from voxpersona.cli.streams import run_streams_init
 
             asyncio.run(run_streams_init())
-    except ConfigError as exc:
+    except (ConfigError, StartupError) as exc:
         sys.exit(str(exc))
     except KeyboardInterrupt:
         sys.exit(130)

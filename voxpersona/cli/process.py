@@ -31,7 +31,7 @@ EXIT_DONE, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_TIMEOUT = 0, 1, 2, 3
 
 
 async def run_process(file: Path, *, user_id: int, timeout: float, as_json: bool) -> int:
-    if not file.is_file():
+    if not await asyncio.to_thread(file.is_file):
         print(f"error: {file} is not a readable file")
         return EXIT_BAD_INPUT
     with file.open("rb") as handle:
@@ -41,8 +41,9 @@ async def run_process(file: Path, *, user_id: int, timeout: float, as_json: bool
         return EXIT_BAD_INPUT
     async with services() as description:
         settings = load_reactor_settings()
-        configure_logging(log_format=settings.vox.log_format, level="WARNING",
-                          secrets=secrets_of(settings))
+        configure_logging(
+            log_format=settings.vox.log_format, level="WARNING", secrets=secrets_of(settings)
+        )
         print(f"using {description}")
         result = await _push(file, kind.extension, kind.content_type, user_id, settings, timeout)
         if result is None:
@@ -52,7 +53,11 @@ async def run_process(file: Path, *, user_id: int, timeout: float, as_json: bool
 
 
 async def _push(
-    file: Path, extension: str, content_type: str, user_id: int, settings: ReactorSettings,
+    file: Path,
+    extension: str,
+    content_type: str,
+    user_id: int,
+    settings: ReactorSettings,
     timeout: float,
 ) -> ResultMessage | None:
     store = MinioObjectStore(settings.minio)
@@ -68,10 +73,12 @@ async def _push(
     reactor = asyncio.create_task(run_reactor(settings, stop))
     try:
         key = str(new_audio_key(user_id, extension, now=datetime.now(UTC)))
-        metadata = RecordingMetadata(user_id=user_id, chat_id=user_id, original_name=file.name,
-                                     source="cli")
-        info = await store.put_file(store.audio_bucket, key, file, content_type=content_type,
-                                    metadata=metadata.to_headers())
+        metadata = RecordingMetadata(
+            user_id=user_id, chat_id=user_id, original_name=file.name, source="cli"
+        )
+        info = await store.put_file(
+            store.audio_bucket, key, file, content_type=content_type, metadata=metadata.to_headers()
+        )
         assert info.etag is not None
         wanted = recording_id_for(store.audio_bucket, key, info.etag)
         print(f"uploaded {file.name} as {store.audio_bucket}/{key}; waiting for the reactor…")
@@ -113,9 +120,11 @@ async def _report(result: ResultMessage, settings: ReactorSettings, as_json: boo
     if as_json:
         print(json.dumps({"recording_id": str(result.recording_id), **record}, ensure_ascii=False))
     elif result.status is RecordingStatus.DONE:
-        print(f"recording {result.recording_id}: done "
-              f"({record.get('transcription_engine')}/{record.get('transcription_model')}, "
-              f"language {record.get('transcript_language')})\n")
+        print(
+            f"recording {result.recording_id}: done "
+            f"({record.get('transcription_engine')}/{record.get('transcription_model')}, "
+            f"language {record.get('transcript_language')})\n"
+        )
         print(record.get("transcript_text", ""))
     else:
         print(f"recording {result.recording_id}: failed: {result.reason_code}: {result.reason}")

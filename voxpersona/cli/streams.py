@@ -16,7 +16,9 @@ async def run_streams_init() -> None:
     try:
         names = StreamNames()
         await ensure_all(nc.jetstream(), names, retention_days=vox.event_retention_days)
-        print(f"streams ready: {names.events_stream}, {names.results_stream}, "
-              f"{names.dead_letter_stream}")
+        print(
+            f"streams ready: {names.events_stream}, {names.results_stream}, "
+            f"{names.dead_letter_stream}"
+        )
     finally:
         await nc.close()

@@ -27,6 +27,10 @@ NEW_CONTENT_EVENTS = frozenset(
 )
 
 
+# ``s3:ObjectRemoved:NoOP`` (deleting a key that did not exist) removes nothing.
+REMOVAL_EVENTS = frozenset({"s3:ObjectRemoved:Delete", "s3:ObjectRemoved:DeleteMarkerCreated"})
+
+
 class EventKind(StrEnum):
     """What an event means for a recording."""
 
@@ -103,7 +107,7 @@ class BucketEvent(BaseModel):
     def kind(self) -> EventKind:
         if self.event_name in NEW_CONTENT_EVENTS:
             return EventKind.CREATED
-        if self.event_name.startswith("s3:ObjectRemoved:"):
+        if self.event_name in REMOVAL_EVENTS:
             return EventKind.REMOVED
         return EventKind.OTHER
 

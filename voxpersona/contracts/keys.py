@@ -40,9 +40,7 @@ class AudioKey:
     extension: str
 
     def __str__(self) -> str:
-        return (
-            f"{AUDIO_PREFIX}{self.user_id}/{self.day:%Y/%m/%d}/{self.object_id}.{self.extension}"
-        )
+        return f"{AUDIO_PREFIX}{self.user_id}/{self.day:%Y/%m/%d}/{self.object_id}.{self.extension}"
 
 
 def normalise_extension(extension: str) -> str:

@@ -37,7 +37,9 @@ class RecordingMetadata(BaseModel):
     def to_headers(self) -> dict[str, str]:
         """S3 user-metadata headers (``x-amz-meta-*``), values percent-encoded."""
         fields = self.model_dump(by_alias=True, exclude_none=True)
-        return {f"{_META_PREFIX}{name}": quote(str(value), safe="") for name, value in fields.items()}
+        return {
+            f"{_META_PREFIX}{name}": quote(str(value), safe="") for name, value in fields.items()
+        }
 
     @classmethod
     def from_user_metadata(cls, raw: Mapping[str, str]) -> RecordingMetadata:

@@ -45,26 +45,106 @@ _ROUTES: dict[str, Endpoint] = {
 }
 # Whisper's own table (whisper/tokenizer.py): verbose_json reports the full lowercase name.
 _LANGUAGES = {
-    "en": "english", "zh": "chinese", "de": "german", "es": "spanish", "ru": "russian",
-    "ko": "korean", "fr": "french", "ja": "japanese", "pt": "portuguese", "tr": "turkish",
-    "pl": "polish", "ca": "catalan", "nl": "dutch", "ar": "arabic", "sv": "swedish",
-    "it": "italian", "id": "indonesian", "hi": "hindi", "fi": "finnish", "vi": "vietnamese",
-    "he": "hebrew", "uk": "ukrainian", "el": "greek", "ms": "malay", "cs": "czech",
-    "ro": "romanian", "da": "danish", "hu": "hungarian", "ta": "tamil", "no": "norwegian",
-    "th": "thai", "ur": "urdu", "hr": "croatian", "bg": "bulgarian", "lt": "lithuanian",
-    "la": "latin", "mi": "maori", "ml": "malayalam", "cy": "welsh", "sk": "slovak",
-    "te": "telugu", "fa": "persian", "lv": "latvian", "bn": "bengali", "sr": "serbian",
-    "az": "azerbaijani", "sl": "slovenian", "kn": "kannada", "et": "estonian", "mk": "macedonian",
-    "br": "breton", "eu": "basque", "is": "icelandic", "hy": "armenian", "ne": "nepali",
-    "mn": "mongolian", "bs": "bosnian", "kk": "kazakh", "sq": "albanian", "sw": "swahili",
-    "gl": "galician", "mr": "marathi", "pa": "punjabi", "si": "sinhala", "km": "khmer",
-    "sn": "shona", "yo": "yoruba", "so": "somali", "af": "afrikaans", "oc": "occitan",
-    "ka": "georgian", "be": "belarusian", "tg": "tajik", "sd": "sindhi", "gu": "gujarati",
-    "am": "amharic", "yi": "yiddish", "lo": "lao", "uz": "uzbek", "fo": "faroese",
-    "ht": "haitian creole", "ps": "pashto", "tk": "turkmen", "nn": "nynorsk", "mt": "maltese",
-    "sa": "sanskrit", "lb": "luxembourgish", "my": "myanmar", "bo": "tibetan", "tl": "tagalog",
-    "mg": "malagasy", "as": "assamese", "tt": "tatar", "haw": "hawaiian", "ln": "lingala",
-    "ha": "hausa", "ba": "bashkir", "jw": "javanese", "su": "sundanese", "yue": "cantonese",
+    "en": "english",
+    "zh": "chinese",
+    "de": "german",
+    "es": "spanish",
+    "ru": "russian",
+    "ko": "korean",
+    "fr": "french",
+    "ja": "japanese",
+    "pt": "portuguese",
+    "tr": "turkish",
+    "pl": "polish",
+    "ca": "catalan",
+    "nl": "dutch",
+    "ar": "arabic",
+    "sv": "swedish",
+    "it": "italian",
+    "id": "indonesian",
+    "hi": "hindi",
+    "fi": "finnish",
+    "vi": "vietnamese",
+    "he": "hebrew",
+    "uk": "ukrainian",
+    "el": "greek",
+    "ms": "malay",
+    "cs": "czech",
+    "ro": "romanian",
+    "da": "danish",
+    "hu": "hungarian",
+    "ta": "tamil",
+    "no": "norwegian",
+    "th": "thai",
+    "ur": "urdu",
+    "hr": "croatian",
+    "bg": "bulgarian",
+    "lt": "lithuanian",
+    "la": "latin",
+    "mi": "maori",
+    "ml": "malayalam",
+    "cy": "welsh",
+    "sk": "slovak",
+    "te": "telugu",
+    "fa": "persian",
+    "lv": "latvian",
+    "bn": "bengali",
+    "sr": "serbian",
+    "az": "azerbaijani",
+    "sl": "slovenian",
+    "kn": "kannada",
+    "et": "estonian",
+    "mk": "macedonian",
+    "br": "breton",
+    "eu": "basque",
+    "is": "icelandic",
+    "hy": "armenian",
+    "ne": "nepali",
+    "mn": "mongolian",
+    "bs": "bosnian",
+    "kk": "kazakh",
+    "sq": "albanian",
+    "sw": "swahili",
+    "gl": "galician",
+    "mr": "marathi",
+    "pa": "punjabi",
+    "si": "sinhala",
+    "km": "khmer",
+    "sn": "shona",
+    "yo": "yoruba",
+    "so": "somali",
+    "af": "afrikaans",
+    "oc": "occitan",
+    "ka": "georgian",
+    "be": "belarusian",
+    "tg": "tajik",
+    "sd": "sindhi",
+    "gu": "gujarati",
+    "am": "amharic",
+    "yi": "yiddish",
+    "lo": "lao",
+    "uz": "uzbek",
+    "fo": "faroese",
+    "ht": "haitian creole",
+    "ps": "pashto",
+    "tk": "turkmen",
+    "nn": "nynorsk",
+    "mt": "maltese",
+    "sa": "sanskrit",
+    "lb": "luxembourgish",
+    "my": "myanmar",
+    "bo": "tibetan",
+    "tl": "tagalog",
+    "mg": "malagasy",
+    "as": "assamese",
+    "tt": "tatar",
+    "haw": "hawaiian",
+    "ln": "lingala",
+    "ha": "hausa",
+    "ba": "bashkir",
+    "jw": "javanese",
+    "su": "sundanese",
+    "yue": "cantonese",
 }
 # (type, code, default message) per status, as OpenAI sends them; other statuses fall back.
 _ERROR_KINDS: dict[int, tuple[str, str | None, str]] = {
@@ -72,10 +152,16 @@ _ERROR_KINDS: dict[int, tuple[str, str | None, str]] = {
     401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
     413: ("server_error", None, "Maximum content size limit exceeded."),
     429: ("requests", "rate_limit_exceeded", "Rate limit reached for requests."),
-    500: ("server_error", None,
-          "The server had an error while processing your request. Sorry about that!"),
-    503: ("server_error", "service_unavailable",
-          "The engine is currently overloaded, please try again later."),
+    500: (
+        "server_error",
+        None,
+        "The server had an error while processing your request. Sorry about that!",
+    ),
+    503: (
+        "server_error",
+        "service_unavailable",
+        "The engine is currently overloaded, please try again later.",
+    ),
 }
 
 
@@ -126,10 +212,18 @@ ChatFn = Callable[[dict[str, Any]], str | Awaitable[str]]
 class FakeAPIError(Exception):
     """An error answered in OpenAI's shape; transcribers and responders may raise it too."""
 
-    def __init__(self, status: int, message: str | None = None, *, param: str | None = None,
-                 code: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str | None = None,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         kind, default_code, default_message = _ERROR_KINDS.get(
-            status, ("server_error" if status >= 500 else "invalid_request_error", None, "Error."))
+            status, ("server_error" if status >= 500 else "invalid_request_error", None, "Error.")
+        )
         super().__init__(message or default_message)
         self.status, self.kind, self.param = status, kind, param
         self.message = message or default_message
@@ -159,10 +253,16 @@ def default_responder(body: dict[str, Any]) -> str:
 class FakeOpenAI:
     """An aiohttp server on 127.0.0.1 answering like ``api.openai.com/v1``; see module docs."""
 
-    def __init__(self, api_key: str | None = "test-key", transcriber: TranscribeFn | None = None,
-                 responder: ChatFn | None = None, *, reject_oga: bool = False,
-                 max_upload_bytes: int = MAX_UPLOAD_BYTES,
-                 models: Iterable[str] = ("whisper-1", "gpt-4o-mini")) -> None:
+    def __init__(
+        self,
+        api_key: str | None = "test-key",
+        transcriber: TranscribeFn | None = None,
+        responder: ChatFn | None = None,
+        *,
+        reject_oga: bool = False,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        models: Iterable[str] = ("whisper-1", "gpt-4o-mini"),
+    ) -> None:
         self.api_key = api_key
         self.transcriber: TranscribeFn = transcriber or default_transcriber
         self.responder: ChatFn = responder or default_responder
@@ -220,14 +320,25 @@ class FakeOpenAI:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.stop()
 
     # -- fault injection and recording ------------------------------------------------------
 
-    def fail_next(self, endpoint: Endpoint, status: int, *, times: int = 1,
-                  message: str | None = None, retry_after: float | None = None) -> None:
+    def fail_next(
+        self,
+        endpoint: Endpoint,
+        status: int,
+        *,
+        times: int = 1,
+        message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         """Answer the next ``times`` requests to ``endpoint`` with an OpenAI error ``status``.
 
         A 429 always carries ``retry-after`` (1 s unless given) as OpenAI's rate limiter does.
@@ -236,8 +347,14 @@ class FakeOpenAI:
             raise ValueError(f"not an error status: {status}")
         if retry_after is None and status == 429:
             retry_after = 1.0
-        headers = {} if retry_after is None else {
-            "retry-after": f"{retry_after:g}", "retry-after-ms": str(round(retry_after * 1000))}
+        headers = (
+            {}
+            if retry_after is None
+            else {
+                "retry-after": f"{retry_after:g}",
+                "retry-after-ms": str(round(retry_after * 1000)),
+            }
+        )
         error = FakeAPIError(status, message, headers=headers)
         self._faults.setdefault(endpoint, []).extend([error] * times)
 
@@ -292,8 +409,11 @@ class FakeOpenAI:
             return
         header = request.headers.get("Authorization", "")
         if not header:
-            raise FakeAPIError(401, "You didn't provide an API key. You need to provide your API "
-                               "key in an Authorization header using Bearer auth.")
+            raise FakeAPIError(
+                401,
+                "You didn't provide an API key. You need to provide your API "
+                "key in an Authorization header using Bearer auth.",
+            )
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or token.strip() != self.api_key:
             raise FakeAPIError(401, f"Incorrect API key provided: {token[:3]}***{token[-4:]}.")
@@ -356,8 +476,11 @@ class FakeOpenAI:
             return fields[name][-1] if fields.get(name) else None
 
         if spool.size > self.max_upload_bytes:
-            raise FakeAPIError(413, f"Maximum content size limit ({self.max_upload_bytes}) "
-                               f"exceeded ({spool.size} bytes read)")
+            raise FakeAPIError(
+                413,
+                f"Maximum content size limit ({self.max_upload_bytes}) "
+                f"exceeded ({spool.size} bytes read)",
+            )
         if Path(spool.filename).suffix.lower().lstrip(".") not in self.formats:
             raise FakeAPIError(400, f"Invalid file format. Supported formats: {list(self.formats)}")
         model = one("model")
@@ -365,17 +488,26 @@ class FakeOpenAI:
             raise FakeAPIError(400, "you must provide a model parameter", param="model")
         response_format = one("response_format") or "json"
         if response_format not in RESPONSE_FORMATS:
-            raise FakeAPIError(400, f"'{response_format}' is not one of {list(RESPONSE_FORMATS)}"
-                               " - 'response_format'", param="response_format")
+            raise FakeAPIError(
+                400,
+                f"'{response_format}' is not one of {list(RESPONSE_FORMATS)} - 'response_format'",
+                param="response_format",
+            )
         try:
             temperature = float(t) if (t := one("temperature")) is not None else None
         except ValueError:
             raise FakeAPIError(400, f"Invalid temperature: {t!r}", param="temperature") from None
         return TranscriptionRequest(
-            filename=spool.filename, model=model, language=one("language") or None,
-            prompt=one("prompt"), response_format=response_format, size=spool.size,
-            sha256=spool.sha256.hexdigest(), temperature=temperature,
-            timestamp_granularities=tuple(fields.get("timestamp_granularities[]", [])))
+            filename=spool.filename,
+            model=model,
+            language=one("language") or None,
+            prompt=one("prompt"),
+            response_format=response_format,
+            size=spool.size,
+            sha256=spool.sha256.hexdigest(),
+            temperature=temperature,
+            timestamp_granularities=tuple(fields.get("timestamp_granularities[]", [])),
+        )
 
     # -- POST /v1/chat/completions ----------------------------------------------------------
 
@@ -387,8 +519,11 @@ class FakeOpenAI:
         if not isinstance(body, dict):
             raise FakeAPIError(400, "The request body must be a JSON object.")
         if body.get("stream"):
-            raise FakeAPIError(400, "Streaming is not supported by the fake OpenAI server; "
-                               "send stream=false.", param="stream")
+            raise FakeAPIError(
+                400,
+                "Streaming is not supported by the fake OpenAI server; send stream=false.",
+                param="stream",
+            )
         model, messages = body.get("model"), body.get("messages")
         if not isinstance(model, str) or not model:
             raise FakeAPIError(400, "you must provide a model parameter", param="model")
@@ -396,16 +531,31 @@ class FakeOpenAI:
             raise FakeAPIError(400, "Missing required parameter: 'messages'.", param="messages")
         self.chat_requests.append(body)
         reply = await _resolve(self.responder(body))
-        prompt_tokens = sum(_tokens(_content_text(m.get("content")))
-                            for m in messages if isinstance(m, dict))
-        return web.json_response({
-            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion",
-            "created": int(time.time()), "model": model, "system_fingerprint": None,
-            "choices": [{"index": 0, "logprobs": None, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": reply, "refusal": None}}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": _tokens(reply),
-                      "total_tokens": prompt_tokens + _tokens(reply)},
-        })
+        prompt_tokens = sum(
+            _tokens(_content_text(m.get("content"))) for m in messages if isinstance(m, dict)
+        )
+        return web.json_response(
+            {
+                "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "system_fingerprint": None,
+                "choices": [
+                    {
+                        "index": 0,
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": reply, "refusal": None},
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": _tokens(reply),
+                    "total_tokens": prompt_tokens + _tokens(reply),
+                },
+            }
+        )
 
     # -- GET /v1/models ---------------------------------------------------------------------
 
@@ -415,8 +565,11 @@ class FakeOpenAI:
     async def _get_model(self, request: web.Request) -> web.Response:
         model_id = request.match_info["model"]
         if model_id not in self.models:
-            raise FakeAPIError(404, f"The model `{model_id}` does not exist or you do not have "
-                               "access to it.", code="model_not_found")
+            raise FakeAPIError(
+                404,
+                f"The model `{model_id}` does not exist or you do not have access to it.",
+                code="model_not_found",
+            )
         return web.json_response(_model(model_id))
 
 
@@ -455,8 +608,10 @@ def _render(transcript: FakeTranscript, request: TranscriptionRequest) -> web.Re
         return web.Response(text=transcript.text + "\n", content_type="text/plain")
     if fmt in ("srt", "vtt"):
         sep = "," if fmt == "srt" else "."
-        cues = [f"{_clock(s.start, sep)} --> {_clock(s.end, sep)}\n{s.text.strip()}\n\n"
-                for s in segments]
+        cues = [
+            f"{_clock(s.start, sep)} --> {_clock(s.end, sep)}\n{s.text.strip()}\n\n"
+            for s in segments
+        ]
         if fmt == "srt":
             body = "".join(f"{i}\n{cue}" for i, cue in enumerate(cues, 1))
         else:
@@ -465,19 +620,33 @@ def _render(transcript: FakeTranscript, request: TranscriptionRequest) -> web.Re
     return web.json_response(_verbose(transcript, segments, request))
 
 
-def _verbose(transcript: FakeTranscript, segments: list[FakeSegment],
-             request: TranscriptionRequest) -> dict[str, Any]:
+def _verbose(
+    transcript: FakeTranscript, segments: list[FakeSegment], request: TranscriptionRequest
+) -> dict[str, Any]:
     granularities = request.timestamp_granularities or ("segment",)
-    body: dict[str, Any] = {"task": "transcribe", "language": language_name(transcript.language),
-                            "duration": transcript.duration, "text": transcript.text}
+    body: dict[str, Any] = {
+        "task": "transcribe",
+        "language": language_name(transcript.language),
+        "duration": transcript.duration,
+        "text": transcript.text,
+    }
     if "segment" in granularities:
-        body["segments"] = [{
-            "id": i, "seek": int(s.start // 30) * 3000, "start": s.start, "end": s.end,
-            # Whisper's segment text starts with a space; the tokens are timestamp-framed.
-            "text": " " + s.text.strip(), "tokens": _segment_tokens(s),
-            "temperature": request.temperature or 0.0, "avg_logprob": -0.25,
-            "compression_ratio": 1.0, "no_speech_prob": 0.01,
-        } for i, s in enumerate(segments)]
+        body["segments"] = [
+            {
+                "id": i,
+                "seek": int(s.start // 30) * 3000,
+                "start": s.start,
+                "end": s.end,
+                # Whisper's segment text starts with a space; the tokens are timestamp-framed.
+                "text": " " + s.text.strip(),
+                "tokens": _segment_tokens(s),
+                "temperature": request.temperature or 0.0,
+                "avg_logprob": -0.25,
+                "compression_ratio": 1.0,
+                "no_speech_prob": 0.01,
+            }
+            for i, s in enumerate(segments)
+        ]
     if "word" in granularities:
         body["words"] = [word for s in segments for word in _words(s)]
     return body
@@ -492,8 +661,14 @@ def _segment_tokens(segment: FakeSegment) -> list[int]:
 def _words(segment: FakeSegment) -> list[dict[str, Any]]:
     words = segment.text.split()
     step = (segment.end - segment.start) / max(len(words), 1)
-    return [{"word": w, "start": round(segment.start + i * step, 3),
-             "end": round(segment.start + (i + 1) * step, 3)} for i, w in enumerate(words)]
+    return [
+        {
+            "word": w,
+            "start": round(segment.start + i * step, 3),
+            "end": round(segment.start + (i + 1) * step, 3),
+        }
+        for i, w in enumerate(words)
+    ]
 
 
 def _clock(seconds: float, sep: str) -> str:
@@ -517,8 +692,11 @@ def _content_text(content: object) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(str(p.get("text", "")) for p in content
-                       if isinstance(p, dict) and p.get("type") == "text")
+        return "".join(
+            str(p.get("text", ""))
+            for p in content
+            if isinstance(p, dict) and p.get("type") == "text"
+        )
     return ""
 
 

@@ -54,11 +54,21 @@ _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
 )
-_CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note",
-    "upload_video_note",
-})
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 
 
 @dataclass
@@ -86,7 +96,10 @@ class FakeTelegram(TelegramWorld):
     """
 
     def __init__(
-        self, *, local_mode: bool = False, bot_username: str = "voxpersona_test_bot",
+        self,
+        *,
+        local_mode: bool = False,
+        bot_username: str = "voxpersona_test_bot",
         bot_id: int = 100000,
     ) -> None:
         super().__init__(bot_username=bot_username, bot_id=bot_id)
@@ -97,13 +110,21 @@ class FakeTelegram(TelegramWorld):
         self._closing = False
         self._runner: web.AppRunner | None = None
         handlers: dict[str, _Handler] = {
-            "getMe": self._get_me, "getUpdates": self._get_updates,
-            "deleteWebhook": self._delete_webhook, "getWebhookInfo": self._get_webhook_info,
-            "setMyCommands": self._set_my_commands, "deleteMyCommands": self._delete_my_commands,
-            "getMyCommands": self._get_my_commands, "close": self._true, "logOut": self._true,
-            "getFile": self._get_file, "sendMessage": self._send_message,
-            "sendDocument": self._send_document, "sendChatAction": self._send_chat_action,
-            "editMessageText": self._edit_message_text, "deleteMessage": self._delete_message,
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "setMyCommands": self._set_my_commands,
+            "deleteMyCommands": self._delete_my_commands,
+            "getMyCommands": self._get_my_commands,
+            "close": self._true,
+            "logOut": self._true,
+            "getFile": self._get_file,
+            "sendMessage": self._send_message,
+            "sendDocument": self._send_document,
+            "sendChatAction": self._send_chat_action,
+            "editMessageText": self._edit_message_text,
+            "deleteMessage": self._delete_message,
             "editMessageReplyMarkup": self._edit_reply_markup,
             "answerCallbackQuery": self._answer_callback_query,
         }
@@ -206,12 +227,15 @@ class FakeTelegram(TelegramWorld):
             named = wire.id_value(params.get("message_id"))
             message_id = named if isinstance(named, int) else None
         entry = SentCall(
-            method=call.method, chat_id=wire.id_value(params.get("chat_id")), params=params,
+            method=call.method,
+            chat_id=wire.id_value(params.get("chat_id")),
+            params=params,
             text=params.get("text", params.get("caption")),
             document=call.upload.content if call.upload else None,
             filename=call.upload.filename if call.upload else None,
             message_id=message_id,
-            at=time.time(), error=error.description if error else None,
+            at=time.time(),
+            error=error.description if error else None,
         )
         (self.rejected if error else self.sent).append(entry)
         self._signal()
@@ -246,7 +270,8 @@ class FakeTelegram(TelegramWorld):
             self._updates = self._updates[offset:]
         allowed = self._allowed_updates
         self._updates = [
-            update for update in self._updates
+            update
+            for update in self._updates
             if update["update_id"] >= offset
             and (allowed is None or not allowed.isdisjoint(update.keys()))
         ]
@@ -257,8 +282,11 @@ class FakeTelegram(TelegramWorld):
         return True
 
     async def _get_webhook_info(self, call: _Call) -> JsonDict:
-        return {"url": "", "has_custom_certificate": False,
-                "pending_update_count": len(self._updates)}
+        return {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
 
     async def _set_my_commands(self, call: _Call) -> bool:
         commands = call.params.get("commands")
@@ -293,8 +321,9 @@ class FakeTelegram(TelegramWorld):
         if len(caption) > MAX_CAPTION:
             raise bad_request("message caption is too long")
         call.upload = upload = self._upload(call, "document")
-        file = self._register(upload.content, None, len(upload.content),
-                              Path(upload.filename).suffix, "documents")
+        file = self._register(
+            upload.content, None, len(upload.content), Path(upload.filename).suffix, "documents"
+        )
         mime = mimetypes.guess_type(upload.filename)[0] or "application/octet-stream"
         call.extra["document"] = file.media(file_name=upload.filename, mime_type=mime)
         return self._post(chat, call, caption=caption or None).payload
@@ -382,19 +411,28 @@ class FakeTelegram(TelegramWorld):
             raise bad_request("wrong file identifier/HTTP URL specified")
         return Upload(Path(known.file_path).name, known.read_bytes(), "application/octet-stream")
 
-    def _post(self, chat: JsonDict, call: _Call, *, text: str | None = None,
-              caption: str | None = None) -> BotMessage:
+    def _post(
+        self, chat: JsonDict, call: _Call, *, text: str | None = None, caption: str | None = None
+    ) -> BotMessage:
         """Store a message from the bot and build the Message object to return."""
         markup = call.params.get("reply_markup")
         message = BotMessage(
-            chat_id=chat["id"], message_id=self._next_message_id(chat["id"]), text=text,
-            caption=caption, reply_markup=markup,
+            chat_id=chat["id"],
+            message_id=self._next_message_id(chat["id"]),
+            text=text,
+            caption=caption,
+            reply_markup=markup,
             document=call.upload.content if call.upload else None,
             filename=call.upload.filename if call.upload else None,
         )
         message.payload = wire.message_dict(
-            message.message_id, chat, self.bot_user, text=text, caption=caption,
-            reply_markup=_inline_only(markup), **call.extra,
+            message.message_id,
+            chat,
+            self.bot_user,
+            text=text,
+            caption=caption,
+            reply_markup=_inline_only(markup),
+            **call.extra,
         )
         self._bot_messages.setdefault(message.chat_id, {})[message.message_id] = message
         return message

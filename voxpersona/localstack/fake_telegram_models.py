@@ -33,8 +33,15 @@ JsonDict = dict[str, Any]
 #: nested object this way); they are decoded so handlers see the same values as with JSON.
 JSON_FIELDS = frozenset(
     {
-        "reply_markup", "entities", "caption_entities", "allowed_updates", "commands", "scope",
-        "link_preview_options", "reply_parameters", "media",
+        "reply_markup",
+        "entities",
+        "caption_entities",
+        "allowed_updates",
+        "commands",
+        "scope",
+        "link_preview_options",
+        "reply_parameters",
+        "media",
     }
 )
 
@@ -77,8 +84,11 @@ class FakeUser:
     def to_api(self) -> JsonDict:
         """The user as a Bot API ``User`` object."""
         return compact(
-            id=self.id, is_bot=False, first_name=self.first_name,
-            username=self.username, language_code=self.language_code,
+            id=self.id,
+            is_bot=False,
+            first_name=self.first_name,
+            username=self.username,
+            language_code=self.language_code,
         )
 
     def private_chat(self) -> JsonDict:
@@ -115,15 +125,19 @@ class FakeFile:
     def to_api(self) -> JsonDict:
         """The Bot API ``File`` object ``getFile`` returns."""
         return {
-            "file_id": self.file_id, "file_unique_id": self.file_unique_id,
-            "file_size": self.file_size, "file_path": self.file_path,
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.file_size,
+            "file_path": self.file_path,
         }
 
     def media(self, **extra: Any) -> JsonDict:
         """The file as embedded in a message (``voice``, ``document``...): no ``file_path``."""
         return compact(
-            file_id=self.file_id, file_unique_id=self.file_unique_id,
-            file_size=self.file_size, **extra,
+            file_id=self.file_id,
+            file_unique_id=self.file_unique_id,
+            file_size=self.file_size,
+            **extra,
         )
 
     def read_bytes(self) -> bytes:
@@ -186,8 +200,12 @@ class TelegramWorld:
 
     def __init__(self, *, bot_username: str, bot_id: int) -> None:
         self.bot_user: JsonDict = {
-            "id": bot_id, "is_bot": True, "first_name": "VoxPersona", "username": bot_username,
-            "can_join_groups": True, "can_read_all_group_messages": False,
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "VoxPersona",
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
         self.sent: list[SentCall] = []
@@ -217,26 +235,42 @@ class TelegramWorld:
         self._last_message_id[chat_id] = self._last_message_id.get(chat_id, 0) + 1
         return self._last_message_id[chat_id]
 
-    def add_file(self, content: bytes, *, suffix: str = ".oga", file_size: int | None = None,
-                 folder: str | None = None) -> FakeFile:
+    def add_file(
+        self,
+        content: bytes,
+        *,
+        suffix: str = ".oga",
+        file_size: int | None = None,
+        folder: str | None = None,
+    ) -> FakeFile:
         """Store ``content`` for download; ``file_size`` may claim another size (limits)."""
         size = len(content) if file_size is None else file_size
         return self._register(content, None, size, suffix, folder)
 
-    def add_file_from_path(self, path: Path, *, suffix: str | None = None,
-                           file_size: int | None = None, folder: str | None = None) -> FakeFile:
+    def add_file_from_path(
+        self,
+        path: Path,
+        *,
+        suffix: str | None = None,
+        file_size: int | None = None,
+        folder: str | None = None,
+    ) -> FakeFile:
         """Serve the file at ``path``, streamed from disk on download, never held in memory."""
         size = path.stat().st_size if file_size is None else file_size
         return self._register(None, path, size, suffix or path.suffix, folder)
 
-    def _register(self, content: bytes | None, source: Path | None, size: int, suffix: str,
-                  folder: str | None) -> FakeFile:
+    def _register(
+        self, content: bytes | None, source: Path | None, size: int, suffix: str, folder: str | None
+    ) -> FakeFile:
         number = next(self._numbers)
         folder = folder or _FOLDERS.get(suffix.lower(), "documents")
         file = FakeFile(
             file_id=f"FK{self.bot_user['id']}-{number}-{secrets.token_hex(8)}",
-            file_unique_id=f"AgAD{number:08d}", file_size=size,
-            file_path=f"{folder}/file_{number}{suffix}", content=content, source=source,
+            file_unique_id=f"AgAD{number:08d}",
+            file_size=size,
+            file_path=f"{folder}/file_{number}{suffix}",
+            content=content,
+            source=source,
         )
         self._files[file.file_id] = file
         self._paths[file.file_path] = file
@@ -263,52 +297,98 @@ class TelegramWorld:
             entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self._incoming(user, chat, text=text, entities=entities)
 
-    def user_sends_voice(self, user: FakeUser, content: bytes | FakeFile, duration: int,
-                         mime_type: str = "audio/ogg", chat: FakeChat | None = None) -> JsonDict:
+    def user_sends_voice(
+        self,
+        user: FakeUser,
+        content: bytes | FakeFile,
+        duration: int,
+        mime_type: str = "audio/ogg",
+        chat: FakeChat | None = None,
+    ) -> JsonDict:
         """The user records a voice message (``content`` may be a prepared :class:`FakeFile`)."""
         file = self._as_file(content, ".oga", "voice")
         return self._incoming(user, chat, voice=file.media(duration=duration, mime_type=mime_type))
 
-    def user_sends_audio(self, user: FakeUser, content: bytes | FakeFile, duration: int,
-                         file_name: str, mime_type: str, title: str | None = None,
-                         performer: str | None = None, chat: FakeChat | None = None) -> JsonDict:
+    def user_sends_audio(
+        self,
+        user: FakeUser,
+        content: bytes | FakeFile,
+        duration: int,
+        file_name: str,
+        mime_type: str,
+        title: str | None = None,
+        performer: str | None = None,
+        chat: FakeChat | None = None,
+    ) -> JsonDict:
         """The user sends a music/audio file."""
         file = self._as_file(content, Path(file_name).suffix or ".mp3", "music")
-        audio = file.media(duration=duration, file_name=file_name, mime_type=mime_type,
-                           title=title, performer=performer)
+        audio = file.media(
+            duration=duration,
+            file_name=file_name,
+            mime_type=mime_type,
+            title=title,
+            performer=performer,
+        )
         return self._incoming(user, chat, audio=audio)
 
-    def user_sends_document(self, user: FakeUser, content: bytes | FakeFile, file_name: str,
-                            mime_type: str, caption: str | None = None,
-                            chat: FakeChat | None = None) -> JsonDict:
+    def user_sends_document(
+        self,
+        user: FakeUser,
+        content: bytes | FakeFile,
+        file_name: str,
+        mime_type: str,
+        caption: str | None = None,
+        chat: FakeChat | None = None,
+    ) -> JsonDict:
         """The user sends a file as a document."""
         file = self._as_file(content, Path(file_name).suffix, "documents")
         document = file.media(file_name=file_name, mime_type=mime_type)
         return self._incoming(user, chat, document=document, caption=caption)
 
-    def user_sends_video_note(self, user: FakeUser, content: bytes | FakeFile, duration: int,
-                              length: int = 240, chat: FakeChat | None = None) -> JsonDict:
+    def user_sends_video_note(
+        self,
+        user: FakeUser,
+        content: bytes | FakeFile,
+        duration: int,
+        length: int = 240,
+        chat: FakeChat | None = None,
+    ) -> JsonDict:
         """The user records a round video message."""
         file = self._as_file(content, ".mp4", "video_notes")
         return self._incoming(user, chat, video_note=file.media(duration=duration, length=length))
 
-    def user_sends_video(self, user: FakeUser, content: bytes | FakeFile, duration: int,
-                         file_name: str = "video.mp4", mime_type: str = "video/mp4",
-                         width: int = 640, height: int = 360, caption: str | None = None,
-                         chat: FakeChat | None = None) -> JsonDict:
+    def user_sends_video(
+        self,
+        user: FakeUser,
+        content: bytes | FakeFile,
+        duration: int,
+        file_name: str = "video.mp4",
+        mime_type: str = "video/mp4",
+        width: int = 640,
+        height: int = 360,
+        caption: str | None = None,
+        chat: FakeChat | None = None,
+    ) -> JsonDict:
         """The user sends a video."""
         file = self._as_file(content, Path(file_name).suffix or ".mp4", "videos")
-        video = file.media(duration=duration, width=width, height=height, file_name=file_name,
-                           mime_type=mime_type)
+        video = file.media(
+            duration=duration, width=width, height=height, file_name=file_name, mime_type=mime_type
+        )
         return self._incoming(user, chat, video=video, caption=caption)
 
-    def user_presses_button(self, user: FakeUser, message: BotMessage | JsonDict,
-                            callback_data: str) -> JsonDict:
+    def user_presses_button(
+        self, user: FakeUser, message: BotMessage | JsonDict, callback_data: str
+    ) -> JsonDict:
         """The user presses an inline button under ``message``; returns the CallbackQuery."""
         payload = message.payload if isinstance(message, BotMessage) else message
         query_id = f"{self.bot_user['id']}{next(self._numbers):08d}"
-        query = compact(id=query_id, chat_instance=str(payload["chat"]["id"]),
-                        message=payload, data=callback_data, **{"from": user.to_api()})
+        query = compact(
+            id=query_id,
+            chat_instance=str(payload["chat"]["id"]),
+            message=payload,
+            data=callback_data,
+            **{"from": user.to_api()},
+        )
         self._callback_queries.add(query_id)
         self.push_update({"callback_query": query})
         return query
@@ -334,9 +414,15 @@ class TelegramWorld:
         """The successful calls of ``method`` (case-insensitive), oldest first."""
         return [call for call in self.sent if call.method.lower() == method.lower()]
 
-    def inject_error(self, method: str, *, status: int = 500,
-                     description: str = "Internal Server Error", retry_after: int | None = None,
-                     times: int = 1) -> None:
+    def inject_error(
+        self,
+        method: str,
+        *,
+        status: int = 500,
+        description: str = "Internal Server Error",
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
         """Make the next ``times`` calls of ``method`` fail; 429 always carries retry_after."""
         if status == 429:
             retry_after = 1 if retry_after is None else retry_after
@@ -350,7 +436,7 @@ class TelegramWorld:
         self._latency[method.lower() if method else None] = seconds
 
     # A timeout parameter (ASYNC109) on purpose: the failure message must name what was sent.
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10) -> None:  # noqa: ASYNC109
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10) -> None:
         """Wait until ``predicate()`` holds; TimeoutError lists what the bot sent meanwhile."""
         try:
             async with asyncio.timeout(timeout):
@@ -361,20 +447,25 @@ class TelegramWorld:
         except TimeoutError:
             raise TimeoutError(f"condition not met within {timeout}s\n{self.describe()}") from None
 
-    async def wait_for_messages(self, chat_id: int, count: int,
-                                timeout: float = 10) -> list[BotMessage]:  # noqa: ASYNC109
+    async def wait_for_messages(
+        self, chat_id: int, count: int, timeout: float = 10
+    ) -> list[BotMessage]:
         """Wait until the bot has ``count`` messages standing in the chat; returns them."""
         await self.wait_for(lambda: len(self.messages_to(chat_id)) >= count, timeout)
         return self.messages_to(chat_id)
 
     def describe(self) -> str:
         """A readable log of the bot's calls, for failure messages."""
-        lines = [f"bot calls ({len(self.sent)} ok, {len(self.rejected)} rejected), "
-                 f"{len(self._updates)} updates unconfirmed:"]
+        lines = [
+            f"bot calls ({len(self.sent)} ok, {len(self.rejected)} rejected), "
+            f"{len(self._updates)} updates unconfirmed:"
+        ]
         for call in sorted(self.sent + self.rejected, key=lambda c: c.at):
             outcome = f" -> {call.error}" if call.error else ""
-            lines.append(f"  {call.method} chat={call.chat_id} text={call.text!r:.120}"
-                         f"{' file=' + str(call.filename) if call.filename else ''}{outcome}")
+            lines.append(
+                f"  {call.method} chat={call.chat_id} text={call.text!r:.120}"
+                f"{' file=' + str(call.filename) if call.filename else ''}{outcome}"
+            )
         return "\n".join(lines)
 
     def reset(self) -> None:

@@ -86,10 +86,21 @@ class PostgresServer:
         if (self.data_dir / "PG_VERSION").exists():
             return
         subprocess.run(
-            [str(_bin_dir() / "initdb"), "-D", str(self.data_dir), "--auth=trust",
-             "--encoding=UTF8", "--locale=C", "-U", "postgres"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            user=self._uid, group=self._gid,
+            [
+                str(_bin_dir() / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "-U",
+                "postgres",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            user=self._uid,
+            group=self._gid,
         )
 
     def start(self) -> None:
@@ -101,10 +112,25 @@ class PostgresServer:
             if self._run_as is not None:
                 os.chown(log_path, *self._run_as)
             self._process = subprocess.Popen(
-                [str(_bin_dir() / "postgres"), "-D", str(self.data_dir), "-h", self.host,
-                 "-p", str(self.port), "-k", str(self.data_dir), "-c", "fsync=off",
-                 "-c", "max_connections=200"],
-                stdout=log_file, stderr=subprocess.STDOUT, user=self._uid, group=self._gid,
+                [
+                    str(_bin_dir() / "postgres"),
+                    "-D",
+                    str(self.data_dir),
+                    "-h",
+                    self.host,
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.data_dir),
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "max_connections=200",
+                ],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                user=self._uid,
+                group=self._gid,
             )
         wait_for_port(self.host, self.port, timeout=30)
         self._wait_ready()
@@ -114,7 +140,9 @@ class PostgresServer:
         for _ in range(200):
             done = subprocess.run(
                 [str(pg_isready), "-h", self.host, "-p", str(self.port), "-U", "postgres"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
             )
             if done.returncode == 0:
                 return
@@ -145,7 +173,9 @@ class PostgresServer:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.close()

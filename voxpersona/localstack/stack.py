@@ -15,6 +15,7 @@ from types import TracebackType
 
 import asyncpg
 import nats
+from pydantic import SecretStr
 
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.jetstream import ensure_all
@@ -50,8 +51,10 @@ class LocalStack:
         # MinIO fails to publish without the stream, so it exists before any upload.
         await self._declare_streams()
         self.minio = MinioStandin(
-            nats_url=self.nats.url, subject=self.names.events_subject,
-            access_key=ACCESS_KEY, secret_key=SECRET_KEY,
+            nats_url=self.nats.url,
+            subject=self.names.events_subject,
+            access_key=ACCESS_KEY,
+            secret_key=SECRET_KEY,
         )
         await self.minio.start()
         await provision(MinioObjectStore(self.minio_settings()))
@@ -75,8 +78,12 @@ class LocalStack:
     def minio_settings(self, **overrides: object) -> MinioSettings:
         assert self.minio is not None, "stack not started"
         values: dict[str, object] = {
-            "endpoint": self.minio.endpoint, "access_key": ACCESS_KEY, "secret_key": SECRET_KEY,
-            "use_ssl": False, "max_retries": 2, "retry_backoff": 0.2,
+            "endpoint": self.minio.endpoint,
+            "access_key": ACCESS_KEY,
+            "secret_key": SECRET_KEY,
+            "use_ssl": False,
+            "max_retries": 2,
+            "retry_backoff": 0.2,
         }
         values.update(overrides)
         return MinioSettings(**values)  # type: ignore[arg-type]
@@ -85,7 +92,7 @@ class LocalStack:
         return NatsSettings(url=self.nats.url)
 
     def database_settings(self) -> DatabaseSettings:
-        return DatabaseSettings(url=self.postgres.dsn(DATABASE))  # type: ignore[arg-type]
+        return DatabaseSettings(url=SecretStr(self.postgres.dsn(DATABASE)))
 
     def env(self) -> dict[str, str]:
         """Environment variables pointing the services at this stack."""
@@ -113,7 +120,9 @@ class LocalStack:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.close()

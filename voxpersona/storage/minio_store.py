@@ -41,8 +41,15 @@ _DENIED = frozenset(
     {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled"}
 )
 _TRANSIENT = frozenset(
-    {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "XMinioServerNotInitialized",
-     "XMinioStorageFull", "OperationTimedOut"}
+    {
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalError",
+        "RequestTimeout",
+        "XMinioServerNotInitialized",
+        "XMinioStorageFull",
+        "OperationTimedOut",
+    }
 )
 
 
@@ -90,7 +97,9 @@ def translate_error(exc: BaseException, *, key: str | None, upload: bool) -> Sto
         kind = StorageUploadError if upload else StorageDownloadError
         return kind(message, key=key, code=code)
     if isinstance(exc, ServerError):
-        return StorageConnectionError(f"server error {exc.status_code}", key=key, code="ServerError")
+        return StorageConnectionError(
+            f"server error {exc.status_code}", key=key, code="ServerError"
+        )
     if isinstance(exc, HTTPError | OSError | MinioException):
         return StorageConnectionError(f"{type(exc).__name__}: {exc}", key=key, code="Connection")
     kind = StorageUploadError if upload else StorageDownloadError
@@ -154,7 +163,9 @@ class _ChunkReader:
 class MinioObjectStore:
     """All MinIO operations VoxPersona performs."""
 
-    def __init__(self, settings: MinioSettings, *, recorder: OperationRecorder | None = None) -> None:
+    def __init__(
+        self, settings: MinioSettings, *, recorder: OperationRecorder | None = None
+    ) -> None:
         self.settings = settings
         self._recorder = recorder or NullRecorder()
         self._client = Minio(
@@ -180,7 +191,12 @@ class MinioObjectStore:
         return self.settings.bucket_name
 
     async def _call(
-        self, operation: str, func: Callable[[], T], *, key: str | None = None, upload: bool = False,
+        self,
+        operation: str,
+        func: Callable[[], T],
+        *,
+        key: str | None = None,
+        upload: bool = False,
         retry: bool = True,
     ) -> T:
         async def attempt() -> T:
@@ -188,7 +204,9 @@ class MinioObjectStore:
             try:
                 result = await asyncio.to_thread(func)
             except Exception as exc:
-                self._recorder.record(operation, success=False, duration=time.perf_counter() - started)
+                self._recorder.record(
+                    operation, success=False, duration=time.perf_counter() - started
+                )
                 raise translate_error(exc, key=key, upload=upload) from exc
             self._recorder.record(operation, success=True, duration=time.perf_counter() - started)
             return result
@@ -199,8 +217,14 @@ class MinioObjectStore:
         self, operation: str, attempt: Callable[[], Awaitable[T]], *, key: str | None, retry: bool
     ) -> T:
         def on_retry(number: int, exc: BaseException, delay: float) -> None:
-            log.warning("storage.retry", operation=operation, key=key, attempt=number,
-                        delay=round(delay, 2), reason=str(exc))
+            log.warning(
+                "storage.retry",
+                operation=operation,
+                key=key,
+                attempt=number,
+                delay=round(delay, 2),
+                reason=str(exc),
+            )
 
         return await retry_async(
             attempt,
@@ -247,8 +271,13 @@ class MinioObjectStore:
 
         def upload() -> Any:
             return self._client.put_object(
-                bucket, key, reader, length if length is not None else -1,  # type: ignore[arg-type]
-                content_type=content_type, metadata=dict(metadata), part_size=PART_SIZE,
+                bucket,
+                key,
+                reader,  # type: ignore[arg-type]  # duck-typed: minio only calls read()
+                length if length is not None else -1,
+                content_type=content_type,
+                metadata=dict(metadata),
+                part_size=PART_SIZE,
             )
 
         upload_task = asyncio.ensure_future(
@@ -262,9 +291,15 @@ class MinioObjectStore:
             upload_task.cancel()
             raise
         result = await upload_task
-        return ObjectInfo(bucket=bucket, key=key, size=length, etag=result.etag,
-                          content_type=content_type, metadata=dict(metadata),
-                          version_id=result.version_id)
+        return ObjectInfo(
+            bucket=bucket,
+            key=key,
+            size=length,
+            etag=result.etag,
+            content_type=content_type,
+            metadata=dict(metadata),
+            version_id=result.version_id,
+        )
 
     @staticmethod
     async def _feed(
@@ -280,48 +315,78 @@ class MinioObjectStore:
         await asyncio.to_thread(reader.chunks.put, None)
 
     async def put_bytes(
-        self, bucket: str, key: str, data: bytes, *, content_type: str,
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str,
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         import io
 
         def upload() -> Any:
             return self._client.put_object(
-                bucket, key, io.BytesIO(data), len(data), content_type=content_type,
+                bucket,
+                key,
+                io.BytesIO(data),
+                len(data),
+                content_type=content_type,
                 metadata=dict(metadata or {}),
             )
 
         result = await self._call("put_object", upload, key=key, upload=True)
-        return ObjectInfo(bucket=bucket, key=key, size=len(data), etag=result.etag,
-                          content_type=content_type)
+        return ObjectInfo(
+            bucket=bucket, key=key, size=len(data), etag=result.etag, content_type=content_type
+        )
 
     async def put_file(
         self, bucket: str, key: str, path: Path, *, content_type: str, metadata: Mapping[str, str]
     ) -> ObjectInfo:
         result = await self._call(
             "fput_object",
-            lambda: self._client.fput_object(bucket, key, str(path), content_type=content_type,
-                                             metadata=dict(metadata), part_size=PART_SIZE),
-            key=key, upload=True,
+            lambda: self._client.fput_object(
+                bucket,
+                key,
+                str(path),
+                content_type=content_type,
+                metadata=dict(metadata),
+                part_size=PART_SIZE,
+            ),
+            key=key,
+            upload=True,
         )
-        return ObjectInfo(bucket=bucket, key=key, size=path.stat().st_size, etag=result.etag,
-                          content_type=content_type, metadata=dict(metadata))
+        return ObjectInfo(
+            bucket=bucket,
+            key=key,
+            size=(await asyncio.to_thread(path.stat)).st_size,
+            etag=result.etag,
+            content_type=content_type,
+            metadata=dict(metadata),
+        )
 
     async def stat(self, bucket: str, key: str) -> ObjectInfo:
-        stat = await self._call("stat_object", lambda: self._client.stat_object(bucket, key), key=key)
+        stat = await self._call(
+            "stat_object", lambda: self._client.stat_object(bucket, key), key=key
+        )
         return ObjectInfo(
-            bucket=bucket, key=key, size=stat.size, etag=stat.etag,
+            bucket=bucket,
+            key=key,
+            size=stat.size,
+            etag=stat.etag,
             content_type=stat.content_type,
             metadata={k: v for k, v in (stat.metadata or {}).items()},
-            last_modified=stat.last_modified, version_id=stat.version_id,
+            last_modified=stat.last_modified,
+            version_id=stat.version_id,
         )
 
     async def download_to_file(self, bucket: str, key: str, path: Path) -> ObjectInfo:
         stat = await self._call(
             "fget_object", lambda: self._client.fget_object(bucket, key, str(path)), key=key
         )
-        return ObjectInfo(bucket=bucket, key=key, size=stat.size, etag=stat.etag,
-                          content_type=stat.content_type)
+        return ObjectInfo(
+            bucket=bucket, key=key, size=stat.size, etag=stat.etag, content_type=stat.content_type
+        )
 
     async def get_bytes(self, bucket: str, key: str) -> bytes:
         def read() -> bytes:

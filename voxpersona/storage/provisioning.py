@@ -31,10 +31,18 @@ def notification_config() -> NotificationConfig:
     prefix = PrefixFilterRule(AUDIO_PREFIX)
     return NotificationConfig(
         queue_config_list=[
-            QueueConfig(queue=NATS_TARGET_ARN, events=CREATED_EVENTS, config_id="audio-put",
-                        prefix_filter_rule=prefix),
-            QueueConfig(queue=NATS_TARGET_ARN, events=REMOVED_EVENTS, config_id="audio-delete",
-                        prefix_filter_rule=prefix),
+            QueueConfig(
+                queue=NATS_TARGET_ARN,
+                events=CREATED_EVENTS,
+                config_id="audio-put",
+                prefix_filter_rule=prefix,
+            ),
+            QueueConfig(
+                queue=NATS_TARGET_ARN,
+                events=REMOVED_EVENTS,
+                config_id="audio-delete",
+                prefix_filter_rule=prefix,
+            ),
         ]
     )
 

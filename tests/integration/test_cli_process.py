@@ -1,0 +1,85 @@
+"""``voxpersona process FILE --user ID`` as a user runs it: a subprocess that starts its own
+local stack, uploads the file, lets a reactor process the event and prints the transcript."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+
+from tests.audio import ogg_opus
+from voxpersona.localstack.fake_openai import FakeOpenAI
+
+KEY = "sk-process-test-key"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def openai_server() -> AsyncIterator[FakeOpenAI]:
+    async with FakeOpenAI(api_key=KEY) as server:
+        yield server
+
+
+async def run_cli(tmp_path: Path, *args: str, env: dict[str, str]) -> tuple[int, str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MINIO_", "NATS_", "DATABASE_", "OPENAI_", "TELEGRAM_"))
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "voxpersona.cli",
+        *args,
+        cwd=tmp_path,
+        env={**clean, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=90)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_process_prints_the_transcript_of_exactly_that_file(
+    tmp_path: Path, openai_server: FakeOpenAI
+) -> None:
+    audio = ogg_opus(0.8)
+    path = tmp_path / "встреча с клиентом.ogg"
+    path.write_bytes(audio)
+    code, output = await run_cli(
+        tmp_path,
+        "process",
+        str(path),
+        "--user",
+        "4242",
+        env={"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": openai_server.base_url},
+    )
+    assert code == 0, output
+    digest = hashlib.sha256(audio).hexdigest()
+    assert f"fake transcript of {len(audio)} bytes sha256 {digest[:16]}" in output
+    assert "done (openai/whisper-1" in output
+    assert KEY not in output
+    [request] = openai_server.transcription_requests
+    assert request.filename.endswith(".ogg")
+
+
+async def test_process_rejects_a_file_that_is_not_audio(tmp_path: Path) -> None:
+    path = tmp_path / "notes.ogg"
+    path.write_text("not audio at all, just text with an .ogg name")
+    code, output = await run_cli(tmp_path, "process", str(path), "--user", "1", env={})
+    assert code == 2
+    assert "is not audio" in output
+
+
+async def test_process_without_api_key_names_the_variable(tmp_path: Path) -> None:
+    path = tmp_path / "a.ogg"
+    path.write_bytes(ogg_opus(0.2))
+    code, output = await run_cli(tmp_path, "process", str(path), "--user", "1", env={})
+    assert code == 1
+    assert "OPENAI_API_KEY" in output
+    assert "Traceback" not in output

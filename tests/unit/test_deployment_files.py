@@ -1,0 +1,96 @@
+"""docker-compose.yml against the Compose Specification schema, and the MinIO policies'
+least privilege. No Docker engine needed."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_SCHEMA = ROOT.parent / "shared" / "compose-spec.json"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+def test_compose_matches_the_specification(compose: dict[str, Any]) -> None:
+    if not COMPOSE_SCHEMA.exists():
+        pytest.skip(f"{COMPOSE_SCHEMA} not present")
+    schema = json.loads(COMPOSE_SCHEMA.read_text())
+    # The spec names draft-07 by a URL spelling jsonschema doesn't recognise; say it directly.
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(compose), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+
+
+def test_minio_is_pinned_and_notifies_nats_with_jetstream(compose: dict[str, Any]) -> None:
+    minio = compose["services"]["minio"]
+    assert re.search(r":RELEASE\.\d{4}-\d{2}-\d{2}T", minio["image"])
+    env = minio["environment"]
+    assert env["MINIO_NOTIFY_NATS_JETSTREAM_PRIMARY"] == "on"
+    assert env["MINIO_API_SYNC_EVENTS"] == "on"
+    assert env["MINIO_NOTIFY_NATS_SUBJECT_PRIMARY"] == "voxpersona.minio.events"
+    assert "healthcheck" in minio
+    # The stream must exist before MinIO takes an upload.
+    assert minio["depends_on"]["init-streams"]["condition"] == "service_completed_successfully"
+
+
+def test_secrets_have_no_defaults() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    for variable in (
+        "MINIO_ROOT_PASSWORD",
+        "POSTGRES_PASSWORD",
+        "TELEGRAM_BOT_TOKEN",
+        "OPENAI_API_KEY",
+        "BOT_MINIO_SECRET_KEY",
+        "REACTOR_MINIO_SECRET_KEY",
+    ):
+        uses = re.findall(r"\$\{" + variable + r"([^}]*)\}", text)
+        assert uses, variable
+        assert all(use.startswith(":?") for use in uses), (variable, uses)
+
+
+def _actions(policy: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for statement in policy["Statement"]:
+        actions = statement["Action"]
+        found.update([actions] if isinstance(actions, str) else actions)
+    return found
+
+
+def test_bot_policy_can_only_put_audio() -> None:
+    policy = json.loads((ROOT / "minio-config" / "policies" / "bot.json").read_text())
+    actions = _actions(policy)
+    assert "s3:PutObject" in actions
+    assert not any(
+        a.startswith(("s3:Get", "s3:Delete", "s3:List")) or a == "s3:*"
+        for a in actions
+        if a != "s3:ListMultipartUploadParts"
+    )
+    for statement in policy["Statement"]:
+        assert all(r.endswith("/audio/*") for r in statement["Resource"])
+
+
+def test_reactor_policy_reads_audio_and_writes_results_only() -> None:
+    policy = json.loads((ROOT / "minio-config" / "policies" / "reactor.json").read_text())
+    assert not any(a.startswith("s3:Delete") or a == "s3:*" for a in _actions(policy))
+    for statement in policy["Statement"]:
+        if "s3:PutObject" in statement["Action"]:
+            assert all("voxpersona-storage/results/" in r for r in statement["Resource"])
+
+
+def test_schema_check_can_fail(compose: dict[str, Any]) -> None:
+    if not COMPOSE_SCHEMA.exists():
+        pytest.skip(f"{COMPOSE_SCHEMA} not present")
+    broken = {**compose, "services": {**compose["services"], "minio": {"imagee": "typo"}}}
+    validator = jsonschema.Draft7Validator(json.loads(COMPOSE_SCHEMA.read_text()))
+    assert list(validator.iter_errors(broken))

@@ -1,0 +1,5 @@
+"""``python -m voxpersona.cli``."""
+
+from voxpersona.cli.main import main
+
+main()
