@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from bot.app import run_bot
 from bot.app import secrets_of as bot_secrets
@@ -38,3 +40,23 @@ async def run_dev(*, data_dir: Path | None) -> None:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "dev",
+        help="run bot and reactor; starts a local NATS, PostgreSQL and S3 stand-in "
+        "unless MINIO_ENDPOINT is set",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the local stack keeps its files (default: a temporary folder)",
+    )
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    asyncio.run(run_dev(data_dir=args.data_dir))
+    return 0

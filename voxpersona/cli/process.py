@@ -6,11 +6,13 @@ An in-process reactor joins the shared durable consumer, so this works beside ru
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import nats
@@ -129,3 +131,22 @@ async def _report(result: ResultMessage, settings: ReactorSettings, as_json: boo
     else:
         print(f"recording {result.recording_id}: failed: {result.reason_code}: {result.reason}")
     return EXIT_DONE if result.status is RecordingStatus.DONE else EXIT_FAILED
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "process", help="push one local audio file through the real path and print the result"
+    )
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--user", type=int, required=True, help="Telegram user id to file it under")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds to wait for the result"
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    return asyncio.run(
+        run_process(args.file, user_id=args.user, timeout=args.timeout, as_json=args.json)
+    )

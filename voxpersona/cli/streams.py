@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+from typing import Any
+
 import nats
 
 from voxpersona.contracts.subjects import StreamNames
@@ -22,3 +26,15 @@ async def run_streams_init() -> None:
         )
     finally:
         await nc.close()
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("streams", help="JetStream streams and consumers")
+    sub = parser.add_subparsers(dest="streams_command", required=True)
+    init = sub.add_parser("init", help="create or update the streams (idempotent)")
+    init.set_defaults(handler=_run_init)
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    asyncio.run(run_streams_init())
+    return 0
