@@ -25,6 +25,7 @@ from reactor.dead_letters import DeadLetters
 from reactor.pipeline import PipelineDeps
 from reactor.results import ResultPublisher
 from reactor.transcription import Transcriber
+from reactor.transcription.local_engine import LocalWhisperTranscriber, WhisperOptions
 from reactor.transcription.openai_engine import OpenAITranscriber
 from voxpersona.jetstream import ensure_all, ensure_durable
 from voxpersona.lifecycle import StartupError, install_stop_signals
@@ -58,10 +59,23 @@ async def connect_nats(url: str, *, name: str) -> NatsClient:
     )
 
 
+def chosen_engine(settings: ReactorSettings) -> str:
+    """``VOXPERSONA_TRANSCRIBER``: auto means OpenAI when a key is set, else local Whisper."""
+    choice = settings.vox.transcriber
+    if choice == "auto":
+        return "openai" if settings.openai.api_key is not None else "local"
+    return choice
+
+
 def build_transcriber(settings: ReactorSettings) -> Transcriber:
+    """The configured engine, ready to use (the local model is loaded here, once)."""
+    if chosen_engine(settings) == "local":
+        return LocalWhisperTranscriber.load(whisper_options(settings))
     key = settings.openai.api_key
     if key is None:
-        raise StartupError("configuration error: OPENAI_API_KEY is required but not set")
+        raise StartupError(
+            "configuration error: OPENAI_API_KEY is required when VOXPERSONA_TRANSCRIBER=openai"
+        )
     client = openai.AsyncOpenAI(
         api_key=key.get_secret_value(),
         base_url=settings.openai.base_url,
@@ -77,7 +91,10 @@ async def open_resources(
 ) -> AsyncIterator[Resources]:
     """Open in dependency order, close in reverse, whatever fails in between."""
     async with contextlib.AsyncExitStack() as stack:
-        engine = transcriber or build_transcriber(settings)
+        engine = transcriber
+        if engine is None:
+            engine = await asyncio.to_thread(build_transcriber, settings)
+        log.info("transcriber.ready", **describe_transcriber(engine))
         store = MinioObjectStore(settings.minio)
         try:
             await store.check_buckets()
@@ -104,6 +121,28 @@ async def open_resources(
         js = nc.jetstream()
         await _declare_streams(js, settings)
         yield Resources(nc=nc, js=js, pool=pool, store=store, transcriber=engine)
+
+
+def whisper_options(settings: ReactorSettings) -> WhisperOptions:
+    vox = settings.vox
+    return WhisperOptions(
+        model=vox.whisper_model,
+        device=vox.whisper_device,
+        compute_type=vox.whisper_compute_type,
+        cpu_threads=vox.whisper_cpu_threads,
+        parallel=vox.whisper_parallel,
+        beam_size=vox.whisper_beam_size,
+        download_root=vox.whisper_download_root,
+    )
+
+
+def describe_transcriber(transcriber: Transcriber) -> dict[str, str]:
+    """Engine, model and device, for start-up logs and readiness reports."""
+    return {
+        "engine": transcriber.engine,
+        "model": transcriber.model,
+        "device": str(getattr(transcriber, "device", "remote")),
+    }
 
 
 async def _declare_streams(js: JetStreamContext, settings: ReactorSettings) -> None:

@@ -121,6 +121,17 @@ class VoxSettings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     transcription_model: str = "whisper-1"
+    # auto: the OpenAI engine when OPENAI_API_KEY is set, otherwise the local Whisper engine.
+    transcriber: Literal["auto", "openai", "local"] = "auto"
+    # A faster-whisper model name (downloaded and cached on first use) or a model directory.
+    # "small" is the smallest multilingual model that transcribes Russian usably on a CPU.
+    whisper_model: str = "small"
+    whisper_device: Literal["auto", "cpu", "cuda"] = "auto"
+    whisper_compute_type: str = "auto"
+    whisper_cpu_threads: int = Field(default=0, ge=0)
+    whisper_parallel: int = Field(default=1, ge=1, le=16)
+    whisper_beam_size: int = Field(default=5, ge=1, le=10)
+    whisper_download_root: str | None = None
     reactor_concurrency: int = Field(default=4, ge=1, le=256)
     event_retention_days: int = Field(default=31, ge=1)
     ack_wait_seconds: float = Field(default=120.0, gt=0)

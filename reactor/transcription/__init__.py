@@ -1,5 +1,5 @@
 """Transcription engines behind one interface; nothing downstream knows which one ran."""
 
-from reactor.transcription.base import Segment, Transcriber, Transcript
+from reactor.transcription.base import ProgressCallback, Segment, Transcriber, Transcript
 
-__all__ = ["Segment", "Transcriber", "Transcript"]
+__all__ = ["ProgressCallback", "Segment", "Transcriber", "Transcript"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +28,10 @@ class Transcript(BaseModel):
     model: str
 
 
+# Called with (audio seconds done, audio seconds in total) as transcription advances.
+ProgressCallback = Callable[[float, float], None]
+
+
 class Transcriber(Protocol):
     """Turns an audio file into a :class:`Transcript`.
 
@@ -38,5 +43,12 @@ class Transcriber(Protocol):
     model: str
 
     async def transcribe(
-        self, path: Path, *, filename: str, language: str | None
-    ) -> Transcript: ...
+        self,
+        path: Path,
+        *,
+        filename: str,
+        language: str | None,
+        progress: ProgressCallback | None = None,
+    ) -> Transcript:
+        """Transcribe ``path``; ``language`` is the recording's language or None to detect it."""
+        ...

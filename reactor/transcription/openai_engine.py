@@ -8,7 +8,7 @@ from typing import Any
 import openai
 
 from reactor.errors import PermanentError, TransientError
-from reactor.transcription.base import Segment, Transcript
+from reactor.transcription.base import ProgressCallback, Segment, Transcript
 
 # OpenAI reports the language by name in verbose_json; we store ISO 639-1 codes.
 _LANGUAGE_CODES = {
@@ -91,7 +91,14 @@ class OpenAITranscriber:
         self._client = client
         self.model = model
 
-    async def transcribe(self, path: Path, *, filename: str, language: str | None) -> Transcript:
+    async def transcribe(
+        self,
+        path: Path,
+        *,
+        filename: str,
+        language: str | None,
+        progress: ProgressCallback | None = None,
+    ) -> Transcript:
         extra: dict[str, Any] = {"language": language} if language else {}
         try:
             with path.open("rb") as audio:
@@ -103,4 +110,8 @@ class OpenAITranscriber:
                 )
         except openai.OpenAIError as exc:
             raise translate_api_error(exc) from exc
-        return transcript_from_response(response, model=self.model)
+        transcript = transcript_from_response(response, model=self.model)
+        if progress is not None and transcript.duration:
+            # The API reports nothing until it is done.
+            progress(transcript.duration, transcript.duration)
+        return transcript

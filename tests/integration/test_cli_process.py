@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest_asyncio
 
 from tests.audio import ogg_opus
+from tests.speech import clip, normalise, spoken_text
 from voxpersona.localstack.fake_openai import FakeOpenAI
 
 KEY = "sk-process-test-key"
@@ -76,10 +77,46 @@ async def test_process_rejects_a_file_that_is_not_audio(tmp_path: Path) -> None:
     assert "is not audio" in output
 
 
-async def test_process_without_api_key_names_the_variable(tmp_path: Path) -> None:
+async def test_openai_engine_without_api_key_names_the_variable(tmp_path: Path) -> None:
     path = tmp_path / "a.ogg"
     path.write_bytes(ogg_opus(0.2))
-    code, output = await run_cli(tmp_path, "process", str(path), "--user", "1", env={})
+    code, output = await run_cli(
+        tmp_path, "process", str(path), "--user", "1", env={"VOXPERSONA_TRANSCRIBER": "openai"}
+    )
     assert code == 1
     assert "OPENAI_API_KEY" in output
+    assert "Traceback" not in output
+
+
+async def test_process_with_no_api_key_transcribes_locally(
+    tmp_path: Path, whisper_model_dir: Path
+) -> None:
+    path = tmp_path / "interview.ogg"
+    path.write_bytes(clip("en_budget"))
+    code, output = await run_cli(
+        tmp_path,
+        "process",
+        str(path),
+        "--user",
+        "77",
+        env={"VOXPERSONA_WHISPER_MODEL": str(whisper_model_dir)},
+    )
+    assert code == 0, output
+    assert "done (local/whisper-base-ct2, language en)" in output
+    assert normalise(spoken_text("en_budget")) in normalise(output)
+
+
+async def test_unloadable_model_stops_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.ogg"
+    path.write_bytes(ogg_opus(0.2))
+    code, output = await run_cli(
+        tmp_path,
+        "process",
+        str(path),
+        "--user",
+        "1",
+        env={"VOXPERSONA_WHISPER_MODEL": str(tmp_path / "missing-model")},
+    )
+    assert code == 1
+    assert "VOXPERSONA_WHISPER_MODEL" in output
     assert "Traceback" not in output

@@ -8,6 +8,7 @@ is configured.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -44,6 +45,8 @@ class LocalStack:
         self.minio: MinioStandin | None = None
 
     async def start(self) -> None:
+        # moto's werkzeug server logs every request at INFO.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         (self.base_dir / "nats").mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(self.nats.start)
         await asyncio.to_thread(self.postgres.start)
