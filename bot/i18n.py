@@ -44,6 +44,26 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "en": "I couldn't store the recording — storage is temporarily unavailable. "
         "Please try again in a couple of minutes.",
     },
+    "status_queued": {
+        "ru": "🎙 Запись получена и стоит в очереди на расшифровку.",
+        "en": "🎙 Recording received and queued for transcription.",
+    },
+    "status_transcribing": {
+        "ru": "🎧 Расшифровываю…",
+        "en": "🎧 Transcribing…",
+    },
+    "status_progress": {
+        "ru": "{percent}% ({done} из {total})",
+        "en": "{percent}% ({done} of {total})",
+    },
+    "status_chunks": {
+        "ru": "— часть {chunk} из {chunks}",
+        "en": "— part {chunk} of {chunks}",
+    },
+    "status_analysing": {
+        "ru": "🧠 Анализирую расшифровку…",
+        "en": "🧠 Analysing the transcript…",
+    },
     "transcript_header": {
         "ru": "📝 Расшифровка{name}:",
         "en": "📝 Transcript{name}:",

@@ -19,5 +19,8 @@ class StreamNames:
     results_stream: str = "VOXPERSONA_RESULTS"
     results_subject: str = "voxpersona.results"
     bot_durable: str = "bot-delivery"
+    # Core NATS (not JetStream): progress is ephemeral; bots share it through a queue group.
+    progress_subject: str = "voxpersona.progress"
+    progress_queue: str = "bot-progress"
     dead_letter_stream: str = "VOXPERSONA_DLQ"
     dead_letter_subject: str = "voxpersona.dlq"
