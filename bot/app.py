@@ -16,14 +16,17 @@ from aiogram.client.telegram import TelegramAPIServer
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from bot.delivery import Deliverer, DeliveryConsumer
-from bot.intake import build_intake_router
+from bot.delivery import DeliveryConsumer
+from bot.intake import SpoolFallback, build_intake_router
+from bot.observability import MeteredDeliverer, bot_observability
+from bot.storage_startup import open_bot_storage
 from bot.transcripts import TranscriptReader
 from voxpersona.jetstream import ensure_durable, ensure_stream, results_stream_config
 from voxpersona.lifecycle import StartupError, install_stop_signals
 from voxpersona.logging import configure_logging, get_logger
+from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
 from voxpersona.settings import BotSettings, ConfigError, load_bot_settings
-from voxpersona.storage import MinioObjectStore, StorageError
+from voxpersona.storage import MinioObjectStore
 
 log = get_logger(__name__)
 
@@ -38,6 +41,7 @@ class BotResources:
     js: JetStreamContext
     pool: asyncpg.Pool
     store: MinioObjectStore
+    fallback: SpoolFallback
 
 
 def build_bot(settings: BotSettings) -> Bot:
@@ -49,14 +53,13 @@ def build_bot(settings: BotSettings) -> Bot:
 
 
 @contextlib.asynccontextmanager
-async def open_resources(settings: BotSettings) -> AsyncIterator[BotResources]:
+async def open_resources(
+    settings: BotSettings, *, metrics: Metrics | None = None
+) -> AsyncIterator[BotResources]:
+    metrics = metrics or Metrics()
     async with contextlib.AsyncExitStack() as stack:
-        store = MinioObjectStore(settings.minio)
-        try:
-            if not await store.bucket_exists(store.audio_bucket):
-                raise StartupError(f"bucket {store.audio_bucket!r} does not exist")
-        except StorageError as exc:
-            raise StartupError(f"MinIO at {settings.minio.endpoint} unusable: {exc}") from exc
+        recorder = PrometheusOperationRecorder(metrics)
+        store, fallback = await open_bot_storage(settings, recorder=recorder)
         try:
             pool = await asyncpg.create_pool(
                 settings.database.url.get_secret_value(), min_size=1, max_size=4
@@ -87,41 +90,56 @@ async def open_resources(settings: BotSettings) -> AsyncIterator[BotResources]:
         )
         bot = build_bot(settings)
         stack.push_async_callback(bot.session.close)
-        yield BotResources(bot=bot, nc=nc, js=js, pool=pool, store=store)
+        await stack.enter_async_context(
+            bot_observability(settings, metrics, nc=nc, js=js, pool=pool)
+        )
+        yield BotResources(bot=bot, nc=nc, js=js, pool=pool, store=store, fallback=fallback)
 
 
-async def run_bot(settings: BotSettings, stop: asyncio.Event) -> None:
+async def run_bot(
+    settings: BotSettings, stop: asyncio.Event, *, metrics: Metrics | None = None
+) -> None:
     """Long-poll Telegram and deliver results until ``stop`` is set."""
-    async with open_resources(settings) as res:
+    metrics = metrics or Metrics()
+    async with open_resources(settings, metrics=metrics) as res:
         dispatcher = Dispatcher()
-        dispatcher.include_router(build_intake_router(settings, res.store))
-        deliverer = Deliverer(
-            res.bot, TranscriptReader(res.pool), max_messages=settings.vox.max_text_messages
+        dispatcher.include_router(
+            build_intake_router(settings, res.store, res.fallback, metrics=metrics)
+        )
+        deliverer = MeteredDeliverer(
+            res.bot,
+            TranscriptReader(res.pool),
+            max_messages=settings.vox.max_text_messages,
+            metrics=metrics,
         )
         delivery = DeliveryConsumer(res.js, settings.streams, deliverer)
         polling = asyncio.create_task(
             dispatcher.start_polling(res.bot, handle_signals=False, close_bot_session=False)
         )
         delivering = asyncio.create_task(delivery.run(stop))
+        spooling = asyncio.create_task(res.fallback.uploader.run(stop))
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait(
-            {polling, delivering, stopper}, return_when=asyncio.FIRST_COMPLETED
+            {polling, delivering, spooling, stopper}, return_when=asyncio.FIRST_COMPLETED
         )
         stop.set()
         with contextlib.suppress(RuntimeError):
             await dispatcher.stop_polling()
-        await asyncio.gather(polling, delivering, stopper, return_exceptions=True)
+        await asyncio.gather(polling, delivering, spooling, stopper, return_exceptions=True)
         for task in done:
             if task is not stopper and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
 
 
 def secrets_of(settings: BotSettings) -> list[str]:
-    return [
+    values = [
         settings.telegram.bot_token.get_secret_value(),
         settings.minio.secret_key.get_secret_value(),
         settings.database.url.get_secret_value(),
     ]
+    if settings.vox.status_token is not None:
+        values.append(settings.vox.status_token.get_secret_value())
+    return values
 
 
 async def _main(settings: BotSettings) -> None:

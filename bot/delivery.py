@@ -19,9 +19,9 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
-from bot.i18n import Language, normalise_language, reason_text, t
+from bot.i18n import Language, normalise_language, reason_text, scenario_title, t
 from bot.splitting import split_message
-from bot.transcripts import StoredTranscript, TranscriptReader
+from bot.transcripts import StoredAnalysis, StoredTranscript, TranscriptReader
 from voxpersona.contracts.results import RecordingStatus, ResultMessage
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.logging import get_logger
@@ -56,15 +56,50 @@ class Deliverer:
         self._max_messages = max_messages
 
     async def deliver(self, result: ResultMessage) -> None:
+        """Read everything first, then send: a retry after a failed read sends nothing twice."""
         language = normalise_language(result.interface_language)
-        if result.status is RecordingStatus.DONE:
+        if result.part == "analysis":
+            analysis = await self._analysis_if_done(result)
+            await self._send_analysis(result, analysis, language)
+        elif result.status is RecordingStatus.DONE:
             stored = await self._transcripts.get(result.recording_id, user_id=result.user_id)
             if stored is None:
                 raise TranscriptMissingError(str(result.recording_id))
+            analysis = await self._analysis_if_done(result)
             await self._send_transcript(result, stored, language)
+            await self._send_analysis(result, analysis, language)
         else:
             text = t(language, "failed", reason=reason_text(language, result.reason_code))
             await self._send(result, text)
+
+    async def _analysis_if_done(self, result: ResultMessage) -> StoredAnalysis | None:
+        if result.analysis != "done":
+            return None
+        analysis = await self._transcripts.analysis(result.recording_id, user_id=result.user_id)
+        if analysis is None:
+            raise TranscriptMissingError(f"analysis of {result.recording_id}")
+        return analysis
+
+    async def _send_analysis(
+        self, result: ResultMessage, analysis: StoredAnalysis | None, language: Language
+    ) -> None:
+        """The analysis itself, or a note on why it is not here (yet)."""
+        if analysis is not None:
+            header = t(
+                language, "analysis_header", title=scenario_title(language, analysis.scenario)
+            )
+            parts, as_document = plan_parts(analysis.text, header, self._max_messages)
+            for part in parts:
+                await self._send(result, part)
+            if as_document:
+                await self._send_document(
+                    result, analysis.text, f"analysis-{result.recording_id}.md", language
+                )
+        elif result.analysis == "pending":
+            await self._send(result, t(language, "analysis_pending"))
+        elif result.analysis == "failed":
+            reason = reason_text(language, result.analysis_reason_code)
+            await self._send(result, t(language, "analysis_failed", reason=reason))
 
     async def _send_transcript(
         self, result: ResultMessage, stored: StoredTranscript, language: Language
@@ -75,15 +110,22 @@ class Deliverer:
         for part in parts:
             await self._send(result, part)
         if as_document:
-            document = BufferedInputFile(
-                stored.text.encode("utf-8"), filename=f"transcript-{result.recording_id}.txt"
+            await self._send_document(
+                result, stored.text, f"transcript-{result.recording_id}.txt", language
             )
-            await self._bot.send_document(
-                result.chat_id,
-                document,
-                caption=t(language, "transcript_file_caption"),
-                reply_parameters=self._reply_to(result),
-            )
+
+    async def _send_document(
+        self, result: ResultMessage, text: str, filename: str, language: Language
+    ) -> None:
+        await self._bot.send_document(
+            result.chat_id,
+            BufferedInputFile(text.encode("utf-8"), filename=filename),
+            caption=t(
+                language,
+                "transcript_file_caption" if filename.endswith(".txt") else "analysis_file_caption",
+            ),
+            reply_parameters=self._reply_to(result),
+        )
 
     async def _send(self, result: ResultMessage, text: str) -> None:
         await self._bot.send_message(result.chat_id, text, reply_parameters=self._reply_to(result))

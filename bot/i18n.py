@@ -44,6 +44,12 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "en": "I couldn't store the recording — storage is temporarily unavailable. "
         "Please try again in a couple of minutes.",
     },
+    "spooled": {
+        "ru": "🎙 Запись получена. Хранилище сейчас недоступно, поэтому запись поставлена в "
+        "очередь — я расшифрую её и пришлю текст автоматически, ничего повторять не нужно.",
+        "en": "🎙 Recording received. Storage is unavailable right now, so it is queued — I'll "
+        "transcribe it and send the text automatically; no need to send it again.",
+    },
     "status_queued": {
         "ru": "🎙 Запись получена и стоит в очереди на расшифровку.",
         "en": "🎙 Recording received and queued for transcription.",
@@ -97,6 +103,56 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "en": "the speech service has been unavailable for too long. The recording is kept "
         "and we will try again.",
     },
+    "reason.not_audio": {
+        "ru": "в файле нет звука, который можно распознать: это не аудиозапись.",
+        "en": "the file holds no sound to recognise: it is not an audio recording.",
+    },
+    "reason.corrupt_audio": {
+        "ru": "аудиофайл повреждён и не воспроизводится.",
+        "en": "the audio file is damaged and does not play.",
+    },
+    "reason.too_long": {
+        "ru": "запись слишком длинная. Разделите её на части.",
+        "en": "the recording is too long. Split it into parts.",
+    },
+    "reason.transcriber_auth": {
+        "ru": "сервис распознавания отклонил наш ключ доступа. Мы уже разбираемся.",
+        "en": "the speech service rejected our access key. We're looking into it.",
+    },
+    "reason.analysis_rejected": {
+        "ru": "сервис анализа не принял запрос.",
+        "en": "the analysis service rejected the request.",
+    },
+    "reason.analysis_empty": {
+        "ru": "модель не вернула текст.",
+        "en": "the model returned no text.",
+    },
+    "reason.analysis_retries_exhausted": {
+        "ru": "сервис анализа долго недоступен.",
+        "en": "the analysis service has been unavailable for too long.",
+    },
+    "analysis_header": {
+        "ru": "🧠 {title}:",
+        "en": "🧠 {title}:",
+    },
+    "analysis_file_caption": {
+        "ru": "Полный текст анализа — в файле.",
+        "en": "The full analysis is in the file.",
+    },
+    "analysis_pending": {
+        "ru": "⏳ Анализ записи пока не готов: сервис анализа недоступен. Пришлю его, как только "
+        "получится.",
+        "en": "⏳ The analysis isn't ready yet: the analysis service is unavailable. I'll send it "
+        "as soon as I can.",
+    },
+    "analysis_failed": {
+        "ru": "Расшифровка готова, но анализ сделать не удалось: {reason}",
+        "en": "The transcript is ready, but the analysis failed: {reason}",
+    },
+    "scenario.summary": {"ru": "Краткое содержание", "en": "Summary"},
+    "scenario.interview": {"ru": "Анализ интервью", "en": "Interview analysis"},
+    "scenario.audit": {"ru": "Аудит сайта или дизайна", "en": "Site or design audit"},
+    "scenario.other": {"ru": "Анализ", "en": "Analysis"},
     "reason.other": {
         "ru": "внутренняя ошибка. Запись сохранена; мы уже разбираемся.",
         "en": "an internal error. The recording is kept; we're looking into it.",
@@ -128,6 +184,12 @@ def reason_text(language: Language, reason_code: str | None) -> str:
     """A human explanation of a failure code."""
     key = f"reason.{reason_code}"
     return t(language, key if key in CATALOGUE else "reason.other")
+
+
+def scenario_title(language: Language, scenario: str | None) -> str:
+    """The heading of an analysis made with ``scenario``."""
+    key = f"scenario.{scenario}"
+    return t(language, key if key in CATALOGUE else "scenario.other")
 
 
 def human_size(size: int, language: Language) -> str:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiohttp
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
 from aiogram.types import Message
 
 from bot.i18n import Language, human_size, language_for, t
-from bot.relay import NotAudioError, RelayRequest, relay_to_storage
+from bot.observability import record_intake
+from bot.relay import NotAudioError, Relayed, RelayRequest, relay_to_spool, relay_to_storage
+from bot.spool import Spool, SpoolFullError
+from bot.spool_uploader import SpoolUploader
 from voxpersona.contracts.metadata import RecordingMetadata
 from voxpersona.logging import get_logger
+from voxpersona.observability.metrics import Metrics
 from voxpersona.retry import retry_async
 from voxpersona.settings import BotSettings
 from voxpersona.sniffing import AudioKind
@@ -70,13 +75,30 @@ def size_problem(size: int | None, settings: BotSettings, language: Language) ->
     return None
 
 
-def build_intake_router(settings: BotSettings, store: MinioObjectStore) -> Router:
+@dataclass(frozen=True, slots=True)
+class SpoolFallback:
+    """Where recordings go while MinIO is unreachable, and who uploads them later."""
+
+    spool: Spool
+    uploader: SpoolUploader
+
+
+class _StorageDown(Exception):
+    """MinIO's health endpoint says it cannot take the upload now."""
+
+
+def build_intake_router(
+    settings: BotSettings,
+    store: MinioObjectStore,
+    fallback: SpoolFallback | None = None,
+    metrics: Metrics | None = None,
+) -> Router:
     """Handlers for every message kind that can carry a recording."""
     router = Router(name="intake")
 
     @router.message(F.voice | F.audio | F.document)
     async def on_audio(message: Message, bot: Bot) -> None:
-        await receive(message, bot, settings, store)
+        await receive(message, bot, settings, store, fallback, metrics or Metrics())
 
     @router.message()
     async def on_other(message: Message) -> None:
@@ -87,17 +109,25 @@ def build_intake_router(settings: BotSettings, store: MinioObjectStore) -> Route
 
 
 async def receive(
-    message: Message, bot: Bot, settings: BotSettings, store: MinioObjectStore
+    message: Message,
+    bot: Bot,
+    settings: BotSettings,
+    store: MinioObjectStore,
+    fallback: SpoolFallback | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
-    """Validate, stream into MinIO, confirm. Nothing else happens to the audio here."""
+    """Validate, stream into MinIO (or the spool while MinIO is down), confirm."""
     user = message.from_user
     incoming = incoming_audio(message)
     if user is None or incoming is None:
         return
+    metrics = metrics or Metrics()
+    metrics.uploads_received.inc()
     language = language_for(user.language_code)
     problem = size_problem(incoming.file_size, settings, language)
     if problem is not None:
         log.info("intake.rejected", user_id=user.id, reason="too_big", size=incoming.file_size)
+        metrics.upload_rejected("too_big")
         await message.reply(problem)
         return
     metadata = RecordingMetadata(
@@ -111,20 +141,56 @@ async def receive(
     )
     request = RelayRequest(incoming.file_id, incoming.file_size, metadata, incoming.declared)
     await bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)
+    detail = ""
+    try:
+        reply = await store_recording(bot, store, fallback, request, settings)
+    except NotAudioError as exc:
+        log.info("intake.rejected", user_id=user.id, reason="not_audio", detail=str(exc))
+        reply = "not_audio"
+    except (StorageError, SpoolFullError, OSError, aiohttp.ClientError) as exc:
+        # aiohttp.ClientError: the download from Telegram broke off.
+        log.error("intake.upload_failed", user_id=user.id, reason=str(exc))
+        detail = str(exc)
+        reply = "upload_failed"
+    record_intake(metrics, reply, detail=detail)
+    await message.reply(t(language, reply))
+
+
+async def store_recording(
+    bot: Bot,
+    store: MinioObjectStore,
+    fallback: SpoolFallback | None,
+    request: RelayRequest,
+    settings: BotSettings,
+) -> str:
+    """Relay into MinIO, retrying transient failures; spool when MinIO is down.
+
+    Returns the catalogue key of the reply: ``received`` or ``spooled``.
+    """
+
+    async def attempt() -> Relayed:
+        # After a transient failure the health cache is invalidated, so this asks MinIO anew.
+        if fallback is not None and not await store.health.is_ready():
+            raise _StorageDown
+        return await relay_to_storage(bot, store, request)
+
     try:
         relayed = await retry_async(
-            lambda: relay_to_storage(bot, store, request),
+            attempt,
             is_transient=lambda exc: isinstance(exc, StorageError) and exc.transient,
             max_retries=settings.minio.max_retries,
             base_delay=settings.minio.retry_backoff,
         )
-    except NotAudioError as exc:
-        log.info("intake.rejected", user_id=user.id, reason="not_audio", detail=str(exc))
-        await message.reply(t(language, "not_audio"))
-        return
+    except _StorageDown:
+        pass
     except StorageError as exc:
-        log.error("intake.upload_failed", user_id=user.id, reason=str(exc), code=exc.code)
-        await message.reply(t(language, "upload_failed"))
-        return
-    log.info("intake.stored", user_id=user.id, key=str(relayed.key), size=relayed.info.size)
-    await message.reply(t(language, "received"))
+        if fallback is None or not exc.transient:
+            raise
+    else:
+        log.info("intake.stored", user_id=request.metadata.user_id, key=str(relayed.key))
+        return "received"
+    assert fallback is not None
+    entry = await relay_to_spool(bot, fallback.spool, request)
+    fallback.uploader.notify()
+    log.warning("intake.spooled", user_id=request.metadata.user_id, key=entry.key)
+    return "spooled"

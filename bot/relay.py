@@ -2,6 +2,8 @@
 
 The bot is the only writer of audio objects and does nothing else with the bytes: it reads the
 first bytes to recognise the container, then pipes the rest straight into a multipart upload.
+While MinIO is unreachable the same stream goes into the local spool instead
+(:func:`relay_to_spool`); the spool's uploader sends it on later under the key chosen now.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from pathlib import Path
 
 from aiogram import Bot
 
+from bot.spool import Spool
+from bot.spool_entry import SpoolEntry
 from voxpersona.contracts.keys import AudioKey, new_audio_key
 from voxpersona.contracts.metadata import RecordingMetadata
 from voxpersona.sniffing import SNIFF_BYTES, AudioKind, sniff_audio
 from voxpersona.storage import MinioObjectStore, ObjectInfo
 
-CHUNK_SIZE = 256 * 1024
+CHUNK_SIZE = 1024 * 1024
 DOWNLOAD_TIMEOUT = 6 * 3600
 
 
@@ -72,18 +76,26 @@ async def _with_head(chunks: AsyncIterator[bytes]) -> tuple[bytes, AsyncIterator
             break
 
     async def replay() -> AsyncIterator[bytes]:
-        if head:
-            yield head
-        async for chunk in chunks:
-            yield chunk
+        try:
+            if head:
+                yield head
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await _discard(chunks)
 
     return head, replay()
 
 
-async def relay_to_storage(
-    bot: Bot, store: MinioObjectStore, request: RelayRequest, *, now: datetime | None = None
-) -> Relayed:
-    """Stream one Telegram file into the audio bucket under a fresh key."""
+@dataclass(frozen=True, slots=True)
+class _OpenedAudio:
+    kind: AudioKind
+    length: int | None
+    stream: AsyncIterator[bytes]
+
+
+async def _open_audio(bot: Bot, request: RelayRequest) -> _OpenedAudio:
+    """Start the download and recognise the content from its first bytes."""
     file = await bot.get_file(request.file_id)
     if file.file_path is None:
         raise NotAudioError("Telegram returned no file path")
@@ -92,16 +104,49 @@ async def relay_to_storage(
     if kind is None:
         await _discard(stream)
         raise NotAudioError("content is not a known audio container")
-    key = new_audio_key(request.metadata.user_id, kind.extension, now=now or datetime.now(UTC))
-    info = await store.put_stream(
-        store.audio_bucket,
-        str(key),
-        stream,
-        length=file.file_size or request.file_size,
-        content_type=kind.content_type,
-        metadata=request.metadata.to_headers(),
-    )
+    return _OpenedAudio(kind, file.file_size or request.file_size, stream)
+
+
+def _new_key(request: RelayRequest, kind: AudioKind, now: datetime | None) -> AudioKey:
+    return new_audio_key(request.metadata.user_id, kind.extension, now=now or datetime.now(UTC))
+
+
+async def relay_to_storage(
+    bot: Bot, store: MinioObjectStore, request: RelayRequest, *, now: datetime | None = None
+) -> Relayed:
+    """Stream one Telegram file into the audio bucket under a fresh key."""
+    audio = await _open_audio(bot, request)
+    key = _new_key(request, audio.kind, now)
+    try:
+        info = await store.put_stream(
+            store.audio_bucket,
+            str(key),
+            audio.stream,
+            length=audio.length,
+            content_type=audio.kind.content_type,
+            metadata=request.metadata.to_headers(),
+            tags=request.metadata.to_tags(),
+        )
+    finally:
+        await _discard(audio.stream)  # a failed upload leaves the download half read
     return Relayed(key=key, info=info)
+
+
+async def relay_to_spool(
+    bot: Bot, spool: Spool, request: RelayRequest, *, now: datetime | None = None
+) -> SpoolEntry:
+    """Download one Telegram file into the local spool (MinIO is unreachable)."""
+    audio = await _open_audio(bot, request)
+    try:
+        return await spool.write(
+            audio.stream,
+            key=str(_new_key(request, audio.kind, now)),
+            content_type=audio.kind.content_type,
+            metadata=request.metadata,
+            expected_size=audio.length,
+        )
+    finally:
+        await _discard(audio.stream)
 
 
 async def _discard(stream: AsyncIterator[bytes]) -> None:

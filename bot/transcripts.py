@@ -14,6 +14,13 @@ class StoredTranscript:
     original_name: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredAnalysis:
+    text: str
+    scenario: str | None
+    original_name: str | None
+
+
 class TranscriptReader:
     """Fetches a recording's transcript, only for the user who owns it."""
 
@@ -30,3 +37,17 @@ class TranscriptReader:
         if row is None or row["transcript_text"] is None:
             return None
         return StoredTranscript(text=row["transcript_text"], original_name=row["original_name"])
+
+    async def analysis(self, recording_id: uuid.UUID, *, user_id: int) -> StoredAnalysis | None:
+        """The finished analysis of a recording (the last step of its scenario)."""
+        row = await self._pool.fetchrow(
+            "SELECT analysis_text, scenario, original_name FROM recordings"
+            " WHERE id = $1 AND user_id = $2 AND analysis_status = 'done'",
+            recording_id,
+            user_id,
+        )
+        if row is None or row["analysis_text"] is None:
+            return None
+        return StoredAnalysis(
+            text=row["analysis_text"], scenario=row["scenario"], original_name=row["original_name"]
+        )

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Applies VoxPersona's MinIO configuration with `mc`. Idempotent: safe to run on every start.
-# Run by docker-compose's init-minio service; `voxpersona` applies the same through the SDK.
+# Run by docker-compose's init-minio service. `voxpersona storage init` applies the same bucket
+# configuration through the SDK (and `voxpersona storage check` reports drift); IAM users and
+# policies need MinIO's admin API and are applied only here.
 set -eu
 
 AUDIO="${MINIO_AUDIO_BUCKET_NAME:-voxpersona-audio}"
@@ -8,19 +10,25 @@ RESULTS="${MINIO_BUCKET_NAME:-voxpersona-storage}"
 DAYS="${MINIO_CLEANUP_DAYS:-30}"
 ARN="arn:minio:sqs::primary:nats"
 DIR="$(dirname "$0")"
+SCHEME=http
+[ "${MINIO_USE_SSL:-false}" = "true" ] && SCHEME=https
 
-mc alias set vp http://minio:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null
+mc alias set vp "$SCHEME://minio:9000" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null
 
+# Buckets, with no anonymous access.
 for bucket in "$AUDIO" "$RESULTS"; do
   mc mb --ignore-existing "vp/$bucket"
   mc anonymous set none "vp/$bucket"
 done
 
-# put = ObjectCreated:*, delete = ObjectRemoved:* (ILM expiry arrives as an ObjectRemoved:Delete).
-if ! mc event list "vp/$AUDIO" "$ARN" | grep -q "put"; then
+# put = ObjectCreated:*, delete = ObjectRemoved:* on the audio prefix. ILM expiry arrives as an
+# ordinary ObjectRemoved:Delete, so the delete rule keeps PostgreSQL in step with expiry.
+# The stream (`voxpersona streams init`) exists before this runs: MinIO never creates it.
+events="$(mc event list "vp/$AUDIO" "$ARN")"
+if ! printf '%s\n' "$events" | grep "audio/" | grep -q "put"; then
   mc event add "vp/$AUDIO" "$ARN" --event put --prefix audio/
 fi
-if ! mc event list "vp/$AUDIO" "$ARN" | grep -q "delete"; then
+if ! printf '%s\n' "$events" | grep "audio/" | grep -q "delete"; then
   mc event add "vp/$AUDIO" "$ARN" --event delete --prefix audio/
 fi
 
@@ -28,14 +36,21 @@ fi
 # `mc ilm import` replaces the whole configuration, so re-running it changes nothing.
 sed -e "s/\"Days\": 30/\"Days\": $DAYS/" "$DIR/lifecycle.json" | mc ilm import "vp/$AUDIO"
 
+# Least-privilege policies, then the users that carry them.
 for name in bot reactor operator; do
   sed -e "s/voxpersona-audio/$AUDIO/g" -e "s/voxpersona-storage/$RESULTS/g" \
     "$DIR/policies/$name.json" > "/tmp/$name.json"
   mc admin policy create vp "voxpersona-$name" "/tmp/$name.json"
 done
 
-mc admin user add vp "$BOT_MINIO_ACCESS_KEY" "$BOT_MINIO_SECRET_KEY"
-mc admin policy attach vp voxpersona-bot --user "$BOT_MINIO_ACCESS_KEY" 2>/dev/null || true
-mc admin user add vp "$REACTOR_MINIO_ACCESS_KEY" "$REACTOR_MINIO_SECRET_KEY"
-mc admin policy attach vp voxpersona-reactor --user "$REACTOR_MINIO_ACCESS_KEY" 2>/dev/null || true
+attach() { # user, secret, policy; `attach` fails when already attached, which is fine
+  mc admin user add vp "$1" "$2"
+  mc admin policy attach vp "$3" --user "$1" >/dev/null 2>&1 || true
+}
+attach "$BOT_MINIO_ACCESS_KEY" "$BOT_MINIO_SECRET_KEY" voxpersona-bot
+attach "$REACTOR_MINIO_ACCESS_KEY" "$REACTOR_MINIO_SECRET_KEY" voxpersona-reactor
+if [ -n "${OPERATOR_MINIO_ACCESS_KEY:-}" ]; then
+  attach "$OPERATOR_MINIO_ACCESS_KEY" "${OPERATOR_MINIO_SECRET_KEY:?set OPERATOR_MINIO_SECRET_KEY}" \
+    voxpersona-operator
+fi
 echo "minio-config applied"

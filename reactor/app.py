@@ -18,18 +18,25 @@ import openai
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
+from reactor.analysis import OpenAIChat, ScenarioBook
+from reactor.analysis.scenarios import ScenarioError
+from reactor.chunking import ChunkLimits
 from reactor.consumer import ConsumerOptions, EventConsumer
 from reactor.db.migrate import migrate
-from reactor.db.recordings import Recordings
 from reactor.dead_letters import DeadLetters
+from reactor.observability import MeteredRecordings, MeteredTranscriber, reactor_observability
 from reactor.pipeline import PipelineDeps
 from reactor.results import ResultPublisher
+from reactor.retry_plan import redelivery_backoff
+from reactor.stages import AnalysisDeps
+from reactor.transcribing import TranscribeOptions
 from reactor.transcription import Transcriber
 from reactor.transcription.local_engine import LocalWhisperTranscriber, WhisperOptions
 from reactor.transcription.openai_engine import OpenAITranscriber
 from voxpersona.jetstream import ensure_all, ensure_durable
 from voxpersona.lifecycle import StartupError, install_stop_signals
 from voxpersona.logging import configure_logging, get_logger
+from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
 from voxpersona.settings import ConfigError, ReactorSettings, load_reactor_settings
 from voxpersona.storage import MinioObjectStore, StorageError
 
@@ -87,7 +94,10 @@ def build_transcriber(settings: ReactorSettings) -> Transcriber:
 
 @contextlib.asynccontextmanager
 async def open_resources(
-    settings: ReactorSettings, *, transcriber: Transcriber | None = None
+    settings: ReactorSettings,
+    *,
+    transcriber: Transcriber | None = None,
+    metrics: Metrics | None = None,
 ) -> AsyncIterator[Resources]:
     """Open in dependency order, close in reverse, whatever fails in between."""
     async with contextlib.AsyncExitStack() as stack:
@@ -95,7 +105,8 @@ async def open_resources(
         if engine is None:
             engine = await asyncio.to_thread(build_transcriber, settings)
         log.info("transcriber.ready", **describe_transcriber(engine))
-        store = MinioObjectStore(settings.minio)
+        recorder = PrometheusOperationRecorder(metrics) if metrics is not None else None
+        store = MinioObjectStore(settings.minio, recorder=recorder)
         try:
             await store.check_buckets()
         except StorageError as exc:
@@ -145,6 +156,45 @@ def describe_transcriber(transcriber: Transcriber) -> dict[str, str]:
     }
 
 
+def transcribe_options(settings: ReactorSettings) -> TranscribeOptions:
+    vox = settings.vox
+    return TranscribeOptions(
+        limits=ChunkLimits(
+            max_seconds=vox.chunk_max_seconds,
+            max_bytes=vox.chunk_max_bytes,
+            bitrate=vox.chunk_bitrate,
+        ),
+        concurrency=vox.chunk_concurrency,
+        max_audio_seconds=vox.max_audio_seconds,
+    )
+
+
+def build_analysis(settings: ReactorSettings) -> AnalysisDeps | None:
+    """The LLM analysis stage, or None when it is off or no API key is configured."""
+    vox = settings.vox
+    key = settings.openai.api_key
+    if not vox.analysis_enabled or key is None:
+        log.info("analysis.disabled", reason="off" if key is not None else "no OPENAI_API_KEY")
+        return None
+    try:
+        scenarios = ScenarioBook.load(vox.analysis_default_scenario)
+    except ScenarioError as exc:
+        raise StartupError(f"analysis scenarios unusable: {exc}") from exc
+    client = openai.AsyncOpenAI(
+        api_key=key.get_secret_value(),
+        base_url=vox.analysis_base_url or settings.openai.base_url,
+        timeout=settings.openai.timeout,
+        max_retries=2,
+    )
+    log.info("analysis.ready", model=vox.analysis_model, scenarios=scenarios.names)
+    return AnalysisDeps(
+        chat=OpenAIChat(client, model=vox.analysis_model),
+        scenarios=scenarios,
+        chunk_chars=vox.analysis_chunk_chars,
+        concurrency=vox.analysis_concurrency,
+    )
+
+
 async def _declare_streams(js: JetStreamContext, settings: ReactorSettings) -> None:
     names = settings.streams
     await ensure_all(js, names, retention_days=settings.vox.event_retention_days)
@@ -156,22 +206,30 @@ async def _declare_streams(js: JetStreamContext, settings: ReactorSettings) -> N
         ack_wait=settings.vox.ack_wait_seconds,
         max_deliver=settings.vox.max_deliver,
         max_ack_pending=max(100, settings.vox.reactor_concurrency * 10),
+        backoff=redelivery_backoff(settings.vox.ack_wait_seconds, settings.vox.max_deliver),
     )
 
 
 async def run_reactor(
-    settings: ReactorSettings, stop: asyncio.Event, *, transcriber: Transcriber | None = None
+    settings: ReactorSettings,
+    stop: asyncio.Event,
+    *,
+    transcriber: Transcriber | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
     """Run until ``stop`` is set, then drain in-flight work within the grace period."""
-    async with open_resources(settings, transcriber=transcriber) as res:
+    metrics = metrics or Metrics()
+    async with open_resources(settings, transcriber=transcriber, metrics=metrics) as res:
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         deps = PipelineDeps(
             store=res.store,
-            recordings=Recordings(res.pool),
-            transcriber=res.transcriber,
+            recordings=MeteredRecordings(res.pool, metrics),
+            transcriber=MeteredTranscriber(res.transcriber, metrics),
             publisher=ResultPublisher(res.js, settings.streams.results_subject),
             owner=owner,
             lease=timedelta(seconds=settings.vox.ack_wait_seconds),
+            transcribe_options=transcribe_options(settings),
+            analysis=build_analysis(settings),
             work_dir=settings.vox.work_dir,
         )
         consumer = EventConsumer(
@@ -185,8 +243,13 @@ async def run_reactor(
                 max_deliver=settings.vox.max_deliver,
                 shutdown_grace=settings.vox.shutdown_grace_seconds,
             ),
+            metrics=metrics,
         )
-        await consumer.run(stop)
+        observability = reactor_observability(
+            settings, metrics, nc=res.nc, js=res.js, pool=res.pool, secrets=secrets_of(settings)
+        )
+        async with observability:
+            await consumer.run(stop)
 
 
 def secrets_of(settings: ReactorSettings) -> list[str]:
@@ -196,6 +259,8 @@ def secrets_of(settings: ReactorSettings) -> list[str]:
     ]
     if settings.openai.api_key is not None:
         values.append(settings.openai.api_key.get_secret_value())
+    if settings.vox.status_token is not None:
+        values.append(settings.vox.status_token.get_secret_value())
     return values
 
 

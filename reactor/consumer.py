@@ -14,12 +14,14 @@ import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from reactor.dead_letters import DeadLetters
+from reactor.dead_letters import HEADER_FORCE, DeadLetters
 from reactor.errors import ReactorError, TransientError
+from reactor.observability import EventMeter
 from reactor.pipeline import Heartbeat, PipelineDeps, handle_event
 from reactor.retry_plan import Action, plan_retry
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.logging import get_logger
+from voxpersona.observability.metrics import Metrics
 from voxpersona.storage import StorageError
 
 log = get_logger(__name__)
@@ -33,26 +35,38 @@ class ConsumerOptions:
     shutdown_grace: float
     fetch_timeout: float = 1.0
 
+    @property
+    def busy_delay(self) -> float:
+        """How long to wait for another reactor's lease (at most one ack_wait) to run out."""
+        return min(max(self.ack_wait / 2, 1.0), 15.0)
+
+
+_DATABASE_DOWN = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+    asyncpg.TooManyConnectionsError,
+)
+
 
 def as_reactor_error(exc: BaseException) -> BaseException:
     """Name the transient infrastructure failures that escape the pipeline."""
     if isinstance(exc, ReactorError):
         return exc
-    if isinstance(
-        exc,
-        OSError
-        | asyncpg.PostgresConnectionStatusError
-        | asyncpg.InterfaceError
-        | asyncpg.CannotConnectNowError
-        | asyncpg.TooManyConnectionsError
-        | TimeoutError,
-    ):
-        return TransientError("database_unavailable", f"{type(exc).__name__}: {exc}")
     if isinstance(exc, StorageError) and exc.transient:
         return TransientError("storage_unavailable", str(exc))
     if isinstance(exc, nats.errors.Error):
         return TransientError("nats_unavailable", f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, _DATABASE_DOWN):
+        return TransientError("database_unavailable", f"{type(exc).__name__}: {exc}")
     return exc
+
+
+def force_token_of(msg: Msg) -> str | None:
+    """Operators' replay --force and dead-letter requeue mark the copies they publish."""
+    return (msg.headers or {}).get(HEADER_FORCE) or None
 
 
 class EventConsumer:
@@ -65,8 +79,10 @@ class EventConsumer:
         deps: PipelineDeps,
         dead_letters: DeadLetters,
         options: ConsumerOptions,
+        metrics: Metrics | None = None,
     ) -> None:
         self._js = js
+        self._metrics = metrics or Metrics()
         self._names = names
         self._deps = deps
         self._dead_letters = dead_letters
@@ -84,17 +100,21 @@ class EventConsumer:
         )
         try:
             while not stop.is_set():
-                await self._fetch_and_dispatch(sub)
+                await self._fetch_and_dispatch(sub, stop)
         finally:
             await self._drain()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
             log.info("consumer.stopped")
 
-    async def _fetch_and_dispatch(self, sub: JetStreamContext.PullSubscription) -> None:
+    async def _fetch_and_dispatch(
+        self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event
+    ) -> None:
         free = self._options.concurrency - len(self._in_flight)
         if free <= 0:
-            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({*self._in_flight, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
             return
         try:
             messages = await sub.fetch(batch=free, timeout=self._options.fetch_timeout)
@@ -124,29 +144,41 @@ class EventConsumer:
 
     async def _process(self, msg: Msg) -> None:
         meta = msg.metadata
+        # Each message runs in its own task, so these bindings stay with this message.
         structlog.contextvars.bind_contextvars(
             stream_seq=meta.sequence.stream, attempt=meta.num_delivered
         )
+        meter = EventMeter(self._metrics, msg.data)
         try:
             async with self._heartbeat(msg) as beat:
-                outcome = await handle_event(msg.data, self._deps, beat)
+                outcome = await handle_event(
+                    msg.data, self._deps, beat, force_token=force_token_of(msg)
+                )
             await msg.ack_sync()
             log.info("event.acked", outcome=str(outcome))
+            meter.settled("ack", str(outcome))
         except asyncio.CancelledError:
             # Shutdown before we finished: hand the message straight back.
             with contextlib.suppress(Exception):
                 await msg.nak()
             raise
         except Exception as exc:
-            await self._settle_failure(msg, as_reactor_error(exc))
+            await self._settle_failure(msg, as_reactor_error(exc), meter)
         finally:
-            structlog.contextvars.unbind_contextvars("stream_seq", "attempt")
+            meter.abandoned()
+            structlog.contextvars.clear_contextvars()
 
-    async def _settle_failure(self, msg: Msg, error: BaseException) -> None:
+    async def _settle_failure(
+        self, msg: Msg, error: BaseException, meter: EventMeter | None = None
+    ) -> None:
         deliveries = msg.metadata.num_delivered
-        plan = plan_retry(deliveries, self._options.max_deliver, error)
+        plan = plan_retry(
+            deliveries, self._options.max_deliver, error, busy_delay=self._options.busy_delay
+        )
         if not isinstance(error, ReactorError):
             log.exception("event.unexpected_error", exc_info=error)
+        if meter is not None:
+            meter.settled(str(plan.action), plan.code, str(error))
         try:
             if plan.action is Action.NAK:
                 log.warning(

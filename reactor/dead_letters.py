@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
@@ -15,6 +17,8 @@ HEADER_ERROR = "VP-Error"
 HEADER_STREAM_SEQ = "VP-Stream-Seq"
 HEADER_DELIVERIES = "VP-Deliveries"
 HEADER_SUBJECT = "VP-Subject"
+HEADER_FORCE = "VP-Force"
+HEADER_FAILED_AT = "VP-Failed-At"
 
 
 class DeadLetters:
@@ -39,6 +43,7 @@ class DeadLetters:
                 HEADER_STREAM_SEQ: str(meta.sequence.stream),
                 HEADER_DELIVERIES: str(meta.num_delivered),
                 HEADER_SUBJECT: msg.subject,
+                HEADER_FAILED_AT: datetime.now(UTC).isoformat(timespec="seconds"),
             },
         )
         log.error("event.dead_lettered", code=code, reason=reason)

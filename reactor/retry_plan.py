@@ -28,16 +28,31 @@ class RetryPlan:
 
 
 def plan_retry(
-    deliveries: int, max_deliver: int, error: BaseException, rng: random.Random | None = None
+    deliveries: int,
+    max_deliver: int,
+    error: BaseException,
+    rng: random.Random | None = None,
+    *,
+    busy_delay: float = BUSY_DELAY,
 ) -> RetryPlan:
     """Transient (and unexpected) errors are redelivered with exponential backoff and jitter until
-    the last allowed delivery, which dead-letters instead; permanent errors are never retried."""
+    the last allowed delivery, which dead-letters instead; permanent errors are never retried.
+    A recording leased by another reactor is looked at again after ``busy_delay``."""
     code = error.code if isinstance(error, ReactorError) else "internal_error"
     if isinstance(error, PermanentError):
         return RetryPlan(Action.TERM, code=code)
     if deliveries >= max_deliver:
         return RetryPlan(Action.DEAD_LETTER, code=code)
     if code == "recording_busy":
-        return RetryPlan(Action.NAK, delay=BUSY_DELAY, code=code)
+        return RetryPlan(Action.NAK, delay=busy_delay, code=code)
     delay = backoff_delay(deliveries, base=BASE_DELAY, cap=MAX_DELAY, rng=rng)
     return RetryPlan(Action.NAK, delay=delay, code=code)
+
+
+def redelivery_backoff(ack_wait: float, max_deliver: int, *, cap: float = MAX_DELAY) -> list[float]:
+    """The consumer's ``backoff``: how long JetStream waits for an ack (or an ``in_progress``)
+    before redelivering, per delivery. The server takes the first value as the ack wait, so the
+    schedule starts at ``ack_wait`` and doubles from there: a reactor that died mid-work is
+    replaced after one ack wait, a poison message that kills reactors does not spin."""
+    count = max(max_deliver - 1, 1)
+    return [max(ack_wait, min(cap, ack_wait * 2**i)) for i in range(count)]

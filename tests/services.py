@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -14,6 +16,7 @@ from reactor.app import run_reactor
 from tests.stacks import Stack, docker_unavailable_reason, open_stack
 from voxpersona.localstack.fake_openai import FakeOpenAI
 from voxpersona.localstack.fake_telegram import FakeTelegram
+from voxpersona.localstack.ports import free_port
 from voxpersona.settings import (
     BotSettings,
     OpenAISettings,
@@ -23,6 +26,7 @@ from voxpersona.settings import (
 )
 
 OPENAI_TEST_KEY = "sk-test-0123456789abcdef"
+STATUS_TEST_TOKEN = "status-test-token-0123456789"
 TELEGRAM_TEST_TOKEN = "123456789:AAE-test-token-for-the-fake-server"
 
 
@@ -48,13 +52,18 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
+def _http(port_field: str = "http_port") -> dict[str, object]:
+    """The operators' HTTP server on a free port, guarded by the test token."""
+    return {port_field: free_port(), "status_token": STATUS_TEST_TOKEN}
+
+
 def make_reactor_settings(stack: Stack, openai: FakeOpenAI, **vox: object) -> ReactorSettings:
     return ReactorSettings(
         minio=stack.minio_settings(),
         nats=stack.nats_settings(),
         database=stack.database_settings(),
         openai=OpenAISettings(api_key=OPENAI_TEST_KEY, base_url=openai.base_url, timeout=10),  # type: ignore[arg-type]
-        vox=VoxSettings(**{"ack_wait_seconds": 10, "shutdown_grace_seconds": 5, **vox}),  # type: ignore[arg-type]
+        vox=VoxSettings(**{"ack_wait_seconds": 10, "shutdown_grace_seconds": 5, **_http(), **vox}),  # type: ignore[arg-type]
     )
 
 
@@ -64,7 +73,11 @@ def make_bot_settings(stack: Stack, telegram: FakeTelegram) -> BotSettings:
         minio=stack.minio_settings(),
         nats=stack.nats_settings(),
         database=stack.database_settings(),
-        vox=VoxSettings(),
+        # A spool of this session's own, never one left by an earlier run.
+        vox=VoxSettings(
+            spool_dir=Path(tempfile.mkdtemp(prefix="vp-spool-")),
+            **_http(port_field="bot_http_port"),  # type: ignore[arg-type]
+        ),
     )
 
 
@@ -78,6 +91,15 @@ class RunningServices:
     reactor_settings: ReactorSettings
     bot_settings: BotSettings
     tasks: tuple[asyncio.Task[None], ...] = ()
+
+    @property
+    def reactor_http(self) -> str:
+        """The reactor's /healthz, /readyz, /metrics, /status server."""
+        return f"http://127.0.0.1:{self.reactor_settings.vox.http_port}"
+
+    @property
+    def bot_http(self) -> str:
+        return f"http://127.0.0.1:{self.bot_settings.vox.bot_http_port}"
 
     def assert_alive(self) -> None:
         """A service task that ended mid-session is a bug: surface its exception."""

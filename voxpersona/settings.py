@@ -64,6 +64,14 @@ class MinioSettings(BaseSettings):
     health_check_interval: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=3, ge=0, le=10)
     retry_backoff: float = Field(default=2.0, gt=0)
+    # Audio expires this many days after upload (lifecycle rule; `voxpersona storage init`).
+    cleanup_days: int = Field(default=30, ge=1)
+
+    @field_validator("cert_path", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `MINIO_CERT_PATH=` (docker compose's `${MINIO_CERT_PATH:-}`) means "not set", not ".".
+        return None if value == "" else value
 
     @field_validator("endpoint")
     @classmethod
@@ -133,12 +141,37 @@ class VoxSettings(BaseSettings):
     whisper_beam_size: int = Field(default=5, ge=1, le=10)
     whisper_download_root: str | None = None
     reactor_concurrency: int = Field(default=4, ge=1, le=256)
+    # The durable consumer reactors share; a separate name makes a separate reactor group.
+    reactor_durable: str = Field(default="reactor", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     event_retention_days: int = Field(default=31, ge=1)
     ack_wait_seconds: float = Field(default=120.0, gt=0)
     max_deliver: int = Field(default=8, ge=1)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     work_dir: Path | None = None
     max_text_messages: int = Field(default=3, ge=1, le=20)
+    # Long audio: chunks of at most this many seconds / bytes (OpenAI takes 25 MB per request),
+    # re-encoded as Ogg/Opus at chunk_bitrate, transcribed chunk_concurrency at a time.
+    chunk_max_seconds: float = Field(default=1200.0, ge=30)
+    chunk_max_bytes: int = Field(default=24_000_000, ge=100_000, le=26_214_400)
+    chunk_bitrate: int = Field(default=24_000, ge=8_000, le=128_000)
+    chunk_concurrency: int = Field(default=3, ge=1, le=32)
+    max_audio_seconds: float = Field(default=6 * 3600.0, gt=0)
+    # LLM analysis of the transcript (chat completions on OPENAI_BASE_URL or ANALYSIS_BASE_URL).
+    analysis_enabled: bool = True
+    analysis_model: str = "gpt-4o-mini"
+    analysis_base_url: str | None = None
+    analysis_default_scenario: str = "summary"
+    analysis_chunk_chars: int = Field(default=24_000, ge=1_000)
+    analysis_concurrency: int = Field(default=3, ge=1, le=32)
+    # Where the bot keeps recordings while MinIO is unreachable (default: <temp>/voxpersona-spool).
+    spool_dir: Path | None = None
+    spool_max_bytes: int = Field(default=10 * GIB, gt=0)
+    # Operators' HTTP endpoints (/healthz, /readyz, /metrics, /status); port 0 turns one off.
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=9464, ge=0, le=65535)
+    bot_http_port: int = Field(default=9465, ge=0, le=65535)
+    # Required for /status, /api/status and /metrics when http_host is not a loopback address.
+    status_token: SecretStr | None = None
 
 
 class BotSettings(BaseModel):
@@ -191,10 +224,12 @@ def load_bot_settings() -> BotSettings:
 
 def load_reactor_settings() -> ReactorSettings:
     """Read the reactor's settings from the environment (and ``.env``)."""
+    vox = load_settings(VoxSettings)
     return ReactorSettings(
         minio=load_settings(MinioSettings),
         nats=load_settings(NatsSettings),
         database=load_settings(DatabaseSettings),
         openai=load_settings(OpenAISettings),
-        vox=load_settings(VoxSettings),
+        vox=vox,
+        streams=StreamNames(reactor_durable=vox.reactor_durable),
     )

@@ -94,3 +94,68 @@ def test_schema_check_can_fail(compose: dict[str, Any]) -> None:
     broken = {**compose, "services": {**compose["services"], "minio": {"imagee": "typo"}}}
     validator = jsonschema.Draft7Validator(json.loads(COMPOSE_SCHEMA.read_text()))
     assert list(validator.iter_errors(broken))
+
+
+ENV_EXAMPLE = ROOT / ".env.example"
+MINIO_CONFIG = ROOT / "minio-config"
+
+
+def _compose_variables() -> set[str]:
+    text = (ROOT / "docker-compose.yml").read_text()
+    return set(re.findall(r"\$\{([A-Z0-9_]+)", text))
+
+
+def test_env_example_documents_every_compose_variable() -> None:
+    documented = set(re.findall(r"^([A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), re.MULTILINE))
+    missing = _compose_variables() - documented
+    assert not missing, f".env.example lacks {sorted(missing)}"
+
+
+def test_nats_requires_credentials_everywhere(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert "--user=${NATS_USER:?set NATS_USER in .env}" in services["nats"]["command"]
+    minio_env = services["minio"]["environment"]
+    assert minio_env["MINIO_NOTIFY_NATS_USERNAME_PRIMARY"].startswith("${NATS_USER:?")
+    assert minio_env["MINIO_NOTIFY_NATS_PASSWORD_PRIMARY"].startswith("${NATS_PASSWORD:?")
+    assert minio_env["MINIO_NOTIFY_NATS_QUEUE_DIR_PRIMARY"] == "/queue"
+    assert "minio_queue:/queue" in services["minio"]["volumes"]
+    for name in ("bot", "reactor", "init-streams"):
+        assert "${NATS_PASSWORD:?" in services[name]["environment"]["NATS_URL"], name
+
+
+def test_services_start_after_what_they_need(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("nats", "postgres", "minio"):
+        assert "healthcheck" in services[name], name
+    assert "nats_data:/data" in services["nats"]["volumes"]
+    assert services["init-minio"]["depends_on"]["minio"]["condition"] == "service_healthy"
+    for name in ("bot", "reactor"):
+        needs = services[name]["depends_on"]
+        assert needs["init-minio"]["condition"] == "service_completed_successfully"
+        assert needs["nats"]["condition"] == "service_healthy"
+        assert needs["postgres"]["condition"] == "service_healthy"
+
+
+def test_bot_spool_lives_on_a_volume(compose: dict[str, Any]) -> None:
+    bot = compose["services"]["bot"]
+    spool = bot["environment"]["VOXPERSONA_SPOOL_DIR"]
+    assert f"bot_spool:{spool}" in bot["volumes"]
+    assert "bot_spool" in compose["volumes"]
+    # The image runs as a non-root user who must own the spool's mount point.
+    assert f"install -d -o voxpersona {spool}" in (ROOT / "Dockerfile").read_text()
+
+
+def test_init_script_closes_anonymous_access_and_uses_the_audio_prefix() -> None:
+    script = (MINIO_CONFIG / "init.sh").read_text()
+    assert 'mc anonymous set none "vp/$bucket"' in script
+    adds = re.findall(r"mc event add .* --event (\w+) --prefix (\S+)", script)
+    assert sorted(adds) == [("delete", "audio/"), ("put", "audio/")]
+    assert "arn:minio:sqs::primary:nats" in script
+
+
+def test_policies_grant_no_anonymous_principal_and_operator_is_admin() -> None:
+    for path in (MINIO_CONFIG / "policies").glob("*.json"):
+        policy = json.loads(path.read_text())
+        assert all("Principal" not in s for s in policy["Statement"]), path.name
+    operator = json.loads((MINIO_CONFIG / "policies" / "operator.json").read_text())
+    assert "s3:*" in _actions(operator)

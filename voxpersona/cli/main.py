@@ -15,7 +15,17 @@ from voxpersona.lifecycle import StartupError
 from voxpersona.settings import ConfigError
 
 # Modules under voxpersona.cli that register sub-commands, in help order.
-COMMAND_MODULES = ("dev", "process", "streams")
+COMMAND_MODULES = (
+    "dev",
+    "process",
+    "streams",
+    "health",
+    "stats",
+    "replay",
+    "dlq",
+    "storage",
+    "migrate",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

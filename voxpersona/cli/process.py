@@ -43,6 +43,8 @@ async def run_process(file: Path, *, user_id: int, timeout: float, as_json: bool
         return EXIT_BAD_INPUT
     async with services() as description:
         settings = load_reactor_settings()
+        # A one-off reactor beside running ones: no operators' HTTP server of its own.
+        settings.vox.http_port = 0
         configure_logging(
             log_format=settings.vox.log_format, level="WARNING", secrets=secrets_of(settings)
         )

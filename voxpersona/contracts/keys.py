@@ -97,3 +97,23 @@ def result_key(user_id: int, recording_id: uuid.UUID) -> str:
     if user_id <= 0:
         raise InvalidKeyError(f"user id must be positive, got {user_id}")
     return f"{RESULTS_PREFIX}{user_id}/{recording_id}.json"
+
+
+_MAX_KEY_BYTES = 1024  # S3's limit on an object name
+
+
+def check_object_key(key: str) -> str:
+    """Return ``key`` if it is safe to hand to the object store, else raise.
+
+    The storage layer runs every key through this, whoever built it: no empty or over-long
+    keys, no leading ``/``, no ``.``/``..``/empty segments, no control characters.
+    """
+    if not key or len(key.encode()) > _MAX_KEY_BYTES:
+        raise InvalidKeyError(f"object key empty or longer than {_MAX_KEY_BYTES} bytes")
+    if key.startswith("/"):
+        raise InvalidKeyError(f"object key starts with '/': {key!r}")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in key):
+        raise InvalidKeyError(f"object key has control characters: {key!r}")
+    if any(part in {"", ".", ".."} for part in key.removesuffix("/").split("/")):
+        raise InvalidKeyError(f"object key has an empty, '.' or '..' segment: {key!r}")
+    return key

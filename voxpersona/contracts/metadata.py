@@ -33,6 +33,20 @@ class RecordingMetadata(BaseModel):
     # The language the bot talks to this user in. Only for messages to the user: it is never a
     # transcription hint (a Russian-speaking user may send an English interview).
     interface_language: str | None = Field(default=None, alias="ui-lang", max_length=8)
+    # The language spoken in the recording, as the user chose it: the transcription hint.
+    # ``auto`` or absent: detect it. Never derived from ``ui-lang``.
+    language: str | None = Field(
+        default=None, alias="language", max_length=8, pattern=r"^(auto|[a-z]{2,3})$"
+    )
+    # The analysis scenario the user chose (a file name under reactor/scenarios); None: default.
+    scenario: str | None = Field(
+        default=None, alias="scenario", max_length=32, pattern=r"^[a-z][a-z0-9_-]*$"
+    )
+
+    @property
+    def transcription_language(self) -> str | None:
+        """The language hint for the transcriber, or None to auto-detect."""
+        return None if self.language in (None, "auto") else self.language
 
     def to_headers(self) -> dict[str, str]:
         """S3 user-metadata headers (``x-amz-meta-*``), values percent-encoded."""
@@ -40,6 +54,10 @@ class RecordingMetadata(BaseModel):
         return {
             f"{_META_PREFIX}{name}": quote(str(value), safe="") for name, value in fields.items()
         }
+
+    def to_tags(self) -> dict[str, str]:
+        """Object tags mirroring the fields an operator filters by (S3 tags: at most 10)."""
+        return {"user-id": str(self.user_id), "source": self.source}
 
     @classmethod
     def from_user_metadata(cls, raw: Mapping[str, str]) -> RecordingMetadata:

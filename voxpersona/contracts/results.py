@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -15,6 +16,9 @@ class RecordingStatus(StrEnum):
     PROCESSING = "processing"
     DONE = "done"
     FAILED = "failed"
+
+
+AnalysisState = Literal["none", "pending", "done", "failed"]
 
 
 class ResultMessage(BaseModel):
@@ -30,8 +34,20 @@ class ResultMessage(BaseModel):
     reason_code: str | None = None
     reason: str | None = None
     interface_language: str | None = None
+    # ``transcript``: the recording's final status (with the analysis when it is ready);
+    # ``analysis``: an analysis that finished after its transcript was delivered.
+    part: Literal["transcript", "analysis"] = "transcript"
+    # The analysis at the time of this message: none (not requested), pending (will follow or
+    # be retried), done, failed (then ``analysis_reason_code`` says why).
+    analysis: AnalysisState = "none"
+    analysis_reason_code: str | None = None
+    # Set on a forced re-run (operator replay/requeue) so its result is not deduplicated away.
+    run_id: str | None = None
 
     @property
     def dedup_id(self) -> str:
         """JetStream ``Nats-Msg-Id``: a crash between publish and bookkeeping can't notify twice."""
-        return f"result:{self.recording_id}:{self.status}"
+        run = f":{self.run_id}" if self.run_id else ""
+        if self.part == "analysis":
+            return f"result:{self.recording_id}:analysis:{self.analysis}{run}"
+        return f"result:{self.recording_id}:{self.status}{run}"

@@ -8,15 +8,27 @@ from voxpersona.storage.errors import (
     StorageNotFoundError,
     StorageUploadError,
 )
-from voxpersona.storage.minio_store import MinioObjectStore, ObjectInfo
+from voxpersona.storage.health import HealthStatus, StorageHealth
+from voxpersona.storage.minio_store import MinioObjectStore
+from voxpersona.storage.objects import ObjectInfo, ProgressCallback
+from voxpersona.storage.recorder import NullRecorder, OperationRecorder, OperationStats
+from voxpersona.storage.startup import StartupReport, validate_startup
 
 __all__ = [
+    "HealthStatus",
     "MinioObjectStore",
+    "NullRecorder",
     "ObjectInfo",
+    "OperationRecorder",
+    "OperationStats",
+    "ProgressCallback",
+    "StartupReport",
     "StorageAccessDeniedError",
     "StorageConnectionError",
     "StorageDownloadError",
     "StorageError",
+    "StorageHealth",
     "StorageNotFoundError",
     "StorageUploadError",
+    "validate_startup",
 ]

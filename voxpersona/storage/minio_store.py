@@ -1,163 +1,61 @@
 """MinIO adapter: the ``minio`` SDK (synchronous) run in worker threads, with typed errors,
 bounded retries for transient failures only, timing of every operation, and a streaming
-upload that never holds a whole file in memory."""
+upload that never holds a whole file in memory.
+
+Every key passes :func:`~voxpersona.contracts.keys.check_object_key` before it reaches MinIO.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import queue
+import io
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
-import certifi
-import urllib3
 from minio import Minio
-from minio.error import MinioException, S3Error, ServerError
-from urllib3.exceptions import HTTPError
+from minio.deleteobjects import DeleteObject
+from minio.helpers import ObjectWriteResult
 
+from voxpersona.contracts.keys import (
+    RESULTS_PREFIX,
+    check_object_key,
+    user_audio_prefix,
+)
 from voxpersona.logging import get_logger
 from voxpersona.retry import retry_async
 from voxpersona.settings import MinioSettings
-from voxpersona.storage.errors import (
-    StorageAccessDeniedError,
-    StorageConnectionError,
-    StorageDownloadError,
-    StorageError,
-    StorageNotFoundError,
-    StorageUploadError,
+from voxpersona.storage.errors import StorageError
+from voxpersona.storage.health import StorageHealth
+from voxpersona.storage.objects import (
+    ObjectInfo,
+    ProgressCallback,
+    info_from_listing,
+    info_from_stat,
 )
+from voxpersona.storage.recorder import NullRecorder, OperationRecorder
+from voxpersona.storage.streaming import (
+    ProgressAdapter,
+    coalesce,
+    feed,
+    sdk_tags,
+    short_source,
+)
+from voxpersona.storage.transport import ChunkReader
+from voxpersona.storage.transport import build_http_client as build_http_client  # re-export
+from voxpersona.storage.transport import translate_error as translate_error  # re-export
 
 T = TypeVar("T")
 log = get_logger(__name__)
 
-# minio-py's smallest multipart part; also the unit our streaming bridge hands over.
-PART_SIZE = 8 * 1024 * 1024
-_NOT_FOUND = frozenset({"NoSuchKey", "NoSuchBucket", "NoSuchObject", "NoSuchVersion"})
-_DENIED = frozenset(
-    {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled"}
-)
-_TRANSIENT = frozenset(
-    {
-        "SlowDown",
-        "ServiceUnavailable",
-        "InternalError",
-        "RequestTimeout",
-        "XMinioServerNotInitialized",
-        "XMinioStorageFull",
-        "OperationTimedOut",
-    }
-)
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectInfo:
-    """What ``stat`` and uploads report about an object."""
-
-    bucket: str
-    key: str
-    size: int | None
-    etag: str | None
-    content_type: str | None = None
-    metadata: Mapping[str, str] = field(default_factory=dict)
-    last_modified: datetime | None = None
-    version_id: str | None = None
-
-
-class OperationRecorder(Protocol):
-    """Receives one call per MinIO operation (for metrics and KPIs)."""
-
-    def record(self, operation: str, *, success: bool, duration: float) -> None: ...
-
-
-class NullRecorder:
-    """Records nothing."""
-
-    def record(self, operation: str, *, success: bool, duration: float) -> None:
-        return None
-
-
-def translate_error(exc: BaseException, *, key: str | None, upload: bool) -> StorageError:
-    """Map an SDK/transport exception to our typed errors."""
-    if isinstance(exc, StorageError):
-        return exc
-    if isinstance(exc, S3Error):
-        code = exc.code or ""
-        message = f"{code}: {exc.message}" if exc.message else code
-        if code in _NOT_FOUND:
-            return StorageNotFoundError(message, key=key, code=code)
-        if code in _DENIED:
-            return StorageAccessDeniedError(message, key=key, code=code)
-        status = exc.response.status if exc.response is not None else 0
-        if code in _TRANSIENT or status >= 500:
-            return StorageConnectionError(message, key=key, code=code)
-        kind = StorageUploadError if upload else StorageDownloadError
-        return kind(message, key=key, code=code)
-    if isinstance(exc, ServerError):
-        return StorageConnectionError(
-            f"server error {exc.status_code}", key=key, code="ServerError"
-        )
-    if isinstance(exc, HTTPError | OSError | MinioException):
-        return StorageConnectionError(f"{type(exc).__name__}: {exc}", key=key, code="Connection")
-    kind = StorageUploadError if upload else StorageDownloadError
-    return kind(f"{type(exc).__name__}: {exc}", key=key)
-
-
-def build_http_client(settings: MinioSettings) -> urllib3.PoolManager:
-    """TLS with verification on (system CAs or ``MINIO_CERT_PATH``); retries are ours."""
-    ca_file: str | None = certifi.where()
-    ca_dir: str | None = None
-    if settings.cert_path is not None:
-        if settings.cert_path.is_dir():
-            ca_file, ca_dir = None, str(settings.cert_path)
-        else:
-            ca_file = str(settings.cert_path)
-    return urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=10.0, read=300.0),
-        maxsize=16,
-        cert_reqs="CERT_REQUIRED",
-        ca_certs=ca_file,
-        ca_cert_dir=ca_dir,
-        retries=False,
-    )
-
-
-class _ChunkReader:
-    """A blocking file-like view of chunks handed over from the event loop.
-
-    The queue is bounded, so at most ``maxsize`` chunks are in memory whatever the file size.
-    """
-
-    def __init__(self, maxsize: int = 4) -> None:
-        self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=maxsize)
-        self._buffer = b""
-        self._eof = False
-
-    def read(self, size: int = -1) -> bytes:
-        while not self._eof and (size < 0 or len(self._buffer) < size):
-            chunk = self.chunks.get()
-            if chunk is None:
-                self._eof = True
-                break
-            self._buffer += chunk
-            if size >= 0 and len(self._buffer) >= size:
-                break
-        if size < 0:
-            out, self._buffer = self._buffer, b""
-        else:
-            out, self._buffer = self._buffer[:size], self._buffer[size:]
-        return out
-
-    def drain(self) -> None:
-        """Unblock a producer waiting on a full queue after the consumer gave up."""
-        while True:
-            try:
-                self.chunks.get_nowait()
-            except queue.Empty:
-                return
+# The part size of multipart uploads: memory per upload is a few parts, whatever the file size.
+PART_SIZE = 5 * 1024 * 1024  # S3 minimum; the SDK picks the same for files up to ~48 GiB
+STREAM_CHUNK = 1024 * 1024
+DEFAULT_REGION = "us-east-1"  # MinIO's default; set, so the SDK never asks GetBucketLocation
+MAX_PRESIGN_TTL = timedelta(hours=1)
+_PROBE_PREFIX = "voxpersona-probe/"
 
 
 class MinioObjectStore:
@@ -167,13 +65,14 @@ class MinioObjectStore:
         self, settings: MinioSettings, *, recorder: OperationRecorder | None = None
     ) -> None:
         self.settings = settings
-        self._recorder = recorder or NullRecorder()
+        self.recorder: OperationRecorder = recorder or NullRecorder()
+        self.health = StorageHealth(settings, recorder=self.recorder)
         self._client = Minio(
             settings.endpoint,
             access_key=settings.access_key.get_secret_value(),
             secret_key=settings.secret_key.get_secret_value(),
             secure=settings.use_ssl,
-            region=settings.region,
+            region=settings.region or DEFAULT_REGION,
             http_client=build_http_client(settings),
         )
 
@@ -190,6 +89,8 @@ class MinioObjectStore:
     def results_bucket(self) -> str:
         return self.settings.bucket_name
 
+    # ------------------------------------------------------------------ plumbing
+
     async def _call(
         self,
         operation: str,
@@ -199,19 +100,31 @@ class MinioObjectStore:
         upload: bool = False,
         retry: bool = True,
     ) -> T:
+        """Run one SDK call in a thread: timed, translated, retried while transient."""
+        if key is not None:
+            check_object_key(key)
+
         async def attempt() -> T:
             started = time.perf_counter()
             try:
                 result = await asyncio.to_thread(func)
             except Exception as exc:
-                self._recorder.record(
+                self.recorder.record(
                     operation, success=False, duration=time.perf_counter() - started
                 )
-                raise translate_error(exc, key=key, upload=upload) from exc
-            self._recorder.record(operation, success=True, duration=time.perf_counter() - started)
+                error = translate_error(exc, key=key, upload=upload)
+                if error.transient:
+                    self.health.invalidate()
+                raise error from exc
+            self.recorder.record(operation, success=True, duration=time.perf_counter() - started)
             return result
 
         return await self._retrying(operation, attempt, key=key, retry=retry)
+
+    async def sdk_call(self, operation: str, func: Callable[[], T], *, key: str | None = None) -> T:
+        """Run an SDK call this class does not wrap (provisioning) with the same timing,
+        error translation and retries as every other operation."""
+        return await self._call(operation, func, key=key)
 
     async def _retrying(
         self, operation: str, attempt: Callable[[], Awaitable[T]], *, key: str | None, retry: bool
@@ -235,6 +148,8 @@ class MinioObjectStore:
             on_retry=on_retry,
         )
 
+    # ------------------------------------------------------------------ buckets
+
     async def bucket_exists(self, bucket: str) -> bool:
         return await self._call("bucket_exists", lambda: self._client.bucket_exists(bucket))
 
@@ -248,10 +163,25 @@ class MinioObjectStore:
         return created
 
     async def check_buckets(self) -> None:
-        """Fail start-up clearly when credentials are wrong or a bucket is missing."""
-        for bucket in (self.audio_bucket, self.results_bucket):
-            if not await self.bucket_exists(bucket):
-                raise StorageNotFoundError(f"bucket {bucket!r} does not exist", code="NoSuchBucket")
+        """Fail start-up clearly when MinIO is unreachable, credentials are wrong or a bucket
+        is missing (for services whose policy lets them look at both buckets)."""
+        from voxpersona.storage.startup import validate_startup
+
+        await validate_startup(self)
+
+    async def probe_bucket(self, bucket: str) -> None:
+        """One signed GET on ``bucket`` (an empty listing). Raises what MinIO answered.
+
+        Unlike HEAD, a GET error carries MinIO's code, so bad credentials
+        (``InvalidAccessKeyId``) can be told from a policy that forbids listing (``AccessDenied``).
+        """
+
+        def probe() -> None:
+            next(iter(self._client.list_objects(bucket, prefix=_PROBE_PREFIX)), None)
+
+        await self._call("probe_bucket", probe)
+
+    # ------------------------------------------------------------------ uploads
 
     async def put_stream(
         self,
@@ -262,14 +192,19 @@ class MinioObjectStore:
         length: int | None,
         content_type: str,
         metadata: Mapping[str, str],
+        tags: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> ObjectInfo:
         """Stream an upload from async chunks; memory is bounded by a few parts.
 
-        Not retried here: a stream cannot be replayed. Callers retry by re-opening the source.
+        Multipart above :data:`PART_SIZE`. Not retried here: a stream cannot be replayed;
+        callers retry by re-opening the source. ``progress`` gets the bytes sent so far, from
+        a worker thread.
         """
-        reader = _ChunkReader()
+        check_object_key(key)
+        reader = ChunkReader()
 
-        def upload() -> Any:
+        def upload() -> ObjectWriteResult:
             return self._client.put_object(
                 bucket,
                 key,
@@ -278,41 +213,37 @@ class MinioObjectStore:
                 content_type=content_type,
                 metadata=dict(metadata),
                 part_size=PART_SIZE,
+                tags=sdk_tags(tags),
+                progress=ProgressAdapter(progress) if progress else None,
             )
 
         upload_task = asyncio.ensure_future(
             self._call("put_object", upload, key=key, upload=True, retry=False)
         )
         try:
-            await self._feed(reader, chunks, upload_task)
+            sent, exhausted = await feed(reader, coalesce(chunks), upload_task)
         except BaseException:
-            reader.drain()
-            reader.chunks.put(None)
+            reader.abort()
             upload_task.cancel()
             raise
-        result = await upload_task
+        short = exhausted and length is not None and sent != length
+        try:
+            result = await upload_task
+        except StorageError as exc:
+            if short:
+                raise short_source(key, sent, length) from exc
+            raise
+        if short:
+            raise short_source(key, sent, length)
         return ObjectInfo(
             bucket=bucket,
             key=key,
-            size=length,
+            size=sent,
             etag=result.etag,
             content_type=content_type,
             metadata=dict(metadata),
             version_id=result.version_id,
         )
-
-    @staticmethod
-    async def _feed(
-        reader: _ChunkReader, chunks: AsyncIterator[bytes], upload_task: asyncio.Future[Any]
-    ) -> None:
-        async for chunk in chunks:
-            if upload_task.done():
-                break
-            try:
-                reader.chunks.put_nowait(chunk)
-            except queue.Full:
-                await asyncio.to_thread(reader.chunks.put, chunk)
-        await asyncio.to_thread(reader.chunks.put, None)
 
     async def put_bytes(
         self,
@@ -322,10 +253,9 @@ class MinioObjectStore:
         *,
         content_type: str,
         metadata: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
-        import io
-
-        def upload() -> Any:
+        def upload() -> ObjectWriteResult:
             return self._client.put_object(
                 bucket,
                 key,
@@ -333,16 +263,32 @@ class MinioObjectStore:
                 len(data),
                 content_type=content_type,
                 metadata=dict(metadata or {}),
+                tags=sdk_tags(tags),
             )
 
         result = await self._call("put_object", upload, key=key, upload=True)
         return ObjectInfo(
-            bucket=bucket, key=key, size=len(data), etag=result.etag, content_type=content_type
+            bucket=bucket,
+            key=key,
+            size=len(data),
+            etag=result.etag,
+            content_type=content_type,
+            metadata=dict(metadata or {}),
+            version_id=result.version_id,
         )
 
     async def put_file(
-        self, bucket: str, key: str, path: Path, *, content_type: str, metadata: Mapping[str, str]
+        self,
+        bucket: str,
+        key: str,
+        path: Path,
+        *,
+        content_type: str,
+        metadata: Mapping[str, str],
+        tags: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> ObjectInfo:
+        """Upload a local file (multipart above :data:`PART_SIZE`), retried while transient."""
         result = await self._call(
             "fput_object",
             lambda: self._client.fput_object(
@@ -352,6 +298,8 @@ class MinioObjectStore:
                 content_type=content_type,
                 metadata=dict(metadata),
                 part_size=PART_SIZE,
+                tags=sdk_tags(tags),
+                progress=ProgressAdapter(progress) if progress else None,
             ),
             key=key,
             upload=True,
@@ -363,30 +311,28 @@ class MinioObjectStore:
             etag=result.etag,
             content_type=content_type,
             metadata=dict(metadata),
+            version_id=result.version_id,
         )
+
+    # ------------------------------------------------------------------ reads
 
     async def stat(self, bucket: str, key: str) -> ObjectInfo:
         stat = await self._call(
             "stat_object", lambda: self._client.stat_object(bucket, key), key=key
         )
-        return ObjectInfo(
-            bucket=bucket,
-            key=key,
-            size=stat.size,
-            etag=stat.etag,
-            content_type=stat.content_type,
-            metadata={k: v for k, v in (stat.metadata or {}).items()},
-            last_modified=stat.last_modified,
-            version_id=stat.version_id,
+        return info_from_stat(bucket, key, stat)
+
+    async def tags(self, bucket: str, key: str) -> dict[str, str]:
+        found = await self._call(
+            "get_object_tags", lambda: self._client.get_object_tags(bucket, key), key=key
         )
+        return dict(found or {})
 
     async def download_to_file(self, bucket: str, key: str, path: Path) -> ObjectInfo:
         stat = await self._call(
             "fget_object", lambda: self._client.fget_object(bucket, key, str(path)), key=key
         )
-        return ObjectInfo(
-            bucket=bucket, key=key, size=stat.size, etag=stat.etag, content_type=stat.content_type
-        )
+        return info_from_stat(bucket, key, stat)
 
     async def get_bytes(self, bucket: str, key: str) -> bytes:
         def read() -> bytes:
@@ -398,3 +344,79 @@ class MinioObjectStore:
                 response.release_conn()
 
         return await self._call("get_object", read, key=key)
+
+    async def iter_object(
+        self, bucket: str, key: str, *, chunk_size: int = STREAM_CHUNK
+    ) -> AsyncIterator[bytes]:
+        """The object's bytes as they arrive. Opening is retried; a broken stream is not."""
+        response = await self._call(
+            "get_object", lambda: self._client.get_object(bucket, key), key=key
+        )
+        chunks: Iterator[bytes] = response.stream(chunk_size)
+        try:
+            while True:
+                chunk = await self._call(
+                    "read_object", lambda: next(chunks, b""), key=key, retry=False
+                )
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            response.close()
+            response.release_conn()
+
+    async def list_objects(self, bucket: str, prefix: str) -> list[ObjectInfo]:
+        """Every object under ``prefix`` (recursively), in key order."""
+        check_object_key(prefix)
+
+        def listing() -> list[ObjectInfo]:
+            found = self._client.list_objects(bucket, prefix=prefix, recursive=True)
+            return [info_from_listing(bucket, obj) for obj in found if not obj.is_dir]
+
+        return await self._call("list_objects", listing)
+
+    async def list_user_recordings(self, user_id: int) -> list[ObjectInfo]:
+        """One user's audio objects (``audio/<user>/...``)."""
+        return await self.list_objects(self.audio_bucket, user_audio_prefix(user_id))
+
+    async def presigned_get(
+        self, bucket: str, key: str, *, ttl: timedelta = timedelta(minutes=15)
+    ) -> str:
+        """A GET URL valid for ``ttl`` (at most an hour). Signed locally: no request to MinIO."""
+        if not timedelta(seconds=1) <= ttl <= MAX_PRESIGN_TTL:
+            raise ValueError(f"presigned URL TTL must be between 1 s and {MAX_PRESIGN_TTL}")
+        return await self._call(
+            "presigned_get_object",
+            lambda: self._client.presigned_get_object(bucket, key, expires=ttl),
+            key=key,
+        )
+
+    # ------------------------------------------------------------------ deletes
+
+    async def delete(self, bucket: str, key: str) -> None:
+        """Remove one object (S3 semantics: removing a missing object succeeds)."""
+        await self._call("remove_object", lambda: self._client.remove_object(bucket, key), key=key)
+
+    async def delete_prefix(self, bucket: str, prefix: str) -> int:
+        """Remove every object under ``prefix``; return how many were removed."""
+        keys = [info.key for info in await self.list_objects(bucket, prefix)]
+        if not keys:
+            return 0
+
+        def remove() -> list[str]:
+            errors = self._client.remove_objects(bucket, (DeleteObject(k) for k in keys))
+            return [f"{e.name}: {e.code}" for e in errors]
+
+        failed = await self._call("remove_objects", remove)
+        if failed:
+            raise StorageError(
+                f"could not remove {len(failed)} objects: {failed[:5]}", code="DeleteFailed"
+            )
+        return len(keys)
+
+    async def delete_user_objects(self, user_id: int) -> int:
+        """Remove all of one user's audio and results; return how many objects went."""
+        audio = await self.delete_prefix(self.audio_bucket, user_audio_prefix(user_id))
+        results = await self.delete_prefix(self.results_bucket, f"{RESULTS_PREFIX}{user_id}/")
+        log.info("storage.user_deleted", user_id=user_id, audio=audio, results=results)
+        return audio + results

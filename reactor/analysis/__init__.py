@@ -1,0 +1,15 @@
+"""LLM analysis of transcripts: scenarios (prompt files), a chat-model adapter, the runner."""
+
+from reactor.analysis.llm import ChatModel, OpenAIChat
+from reactor.analysis.runner import StepOutput, run_scenario
+from reactor.analysis.scenarios import Scenario, ScenarioBook, Step
+
+__all__ = [
+    "ChatModel",
+    "OpenAIChat",
+    "Scenario",
+    "ScenarioBook",
+    "Step",
+    "StepOutput",
+    "run_scenario",
+]

@@ -1,0 +1,1 @@
+"""Analysis scenarios: one TOML file of prompts per scenario, in Russian and English."""
