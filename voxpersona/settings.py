@@ -9,10 +9,10 @@ A ``.env`` file in the working directory is read too. Missing or malformed setti
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from voxpersona.contracts.subjects import StreamNames
 
@@ -174,6 +174,46 @@ class VoxSettings(BaseSettings):
     status_token: SecretStr | None = None
 
 
+def _comma_separated(value: object) -> object:
+    """``1,2, 3`` (an env variable) → ``["1", "2", "3"]``; lists pass through."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class BotOptions(BaseSettings):
+    """``VOXPERSONA_*`` settings only the bot reads: access, fair use, the library."""
+
+    model_config = _config("VOXPERSONA_")
+
+    # open: anyone; allowlist: VOXPERSONA_ALLOWED_USERS and users admins add;
+    # invite: users who redeemed an invite code (`/start CODE`), plus the allowlist.
+    access_mode: Literal["open", "allowlist", "invite"] = "open"
+    allowed_users: Annotated[tuple[int, ...], NoDecode] = ()
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    invite_codes: Annotated[tuple[str, ...], NoDecode] = ()
+    # Recordings per user: a token bucket (burst, refilled per minute) and a daily quota.
+    rate_limit_per_minute: float = Field(default=6.0, gt=0)
+    rate_limit_burst: int = Field(default=3, ge=1)
+    daily_recordings: int = Field(default=50, ge=1)
+    daily_audio_minutes: float = Field(default=600.0, gt=0)
+    # Any update (messages, button presses) per user: a flood is dropped, not queued.
+    updates_per_minute: float = Field(default=60.0, gt=0)
+    updates_burst: int = Field(default=20, ge=1)
+    # Signs inline-button data; default: derived from the bot token.
+    callback_secret: SecretStr | None = None
+    download_link_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    # Recordings up to this size are sent as a file; larger ones as a presigned link.
+    download_inline_max_bytes: int = Field(default=20 * 1024 * 1024, ge=0, le=50 * 1024 * 1024)
+    files_page_size: int = Field(default=5, ge=1, le=10)
+    # How long the bot waits at start-up for the reactor to apply the database migrations.
+    schema_wait_seconds: float = Field(default=120.0, ge=0)
+
+    _split = field_validator("allowed_users", "admin_ids", "invite_codes", mode="before")(
+        _comma_separated
+    )
+
+
 class BotSettings(BaseModel):
     """Everything the bot needs."""
 
@@ -182,6 +222,7 @@ class BotSettings(BaseModel):
     nats: NatsSettings
     database: DatabaseSettings
     vox: VoxSettings
+    options: BotOptions = Field(default_factory=BotOptions)
     streams: StreamNames = StreamNames()
 
 
@@ -219,6 +260,7 @@ def load_bot_settings() -> BotSettings:
         nats=load_settings(NatsSettings),
         database=load_settings(DatabaseSettings),
         vox=load_settings(VoxSettings),
+        options=load_settings(BotOptions),
     )
 
 

@@ -42,6 +42,12 @@ class RecordingMetadata(BaseModel):
     scenario: str | None = Field(
         default=None, alias="scenario", max_length=32, pattern=r"^[a-z][a-z0-9_-]*$"
     )
+    # The bot's status message for this recording (edited as progress arrives), in ``chat_id``.
+    status_message_id: int | None = Field(default=None, alias="status-message-id", gt=0)
+    # The user's title and notes from the caption. Percent-encoded they grow up to 9x
+    # (Cyrillic), so they are kept short to stay inside S3's 2 KB of user metadata.
+    title: str | None = Field(default=None, alias="title", max_length=100)
+    notes: str | None = Field(default=None, alias="notes", max_length=150)
 
     @property
     def transcription_language(self) -> str | None:

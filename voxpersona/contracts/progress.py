@@ -10,9 +10,15 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Stage(StrEnum):
-    QUEUED = "queued"
-    TRANSCRIBING = "transcribing"
-    ANALYSING = "analysing"
+    """In the order a recording goes through them; a status message never steps back."""
+
+    RECEIVED = "received"  # bot: the message arrived
+    UPLOADING = "uploading"  # bot: streaming into MinIO
+    QUEUED = "queued"  # bot: stored, waiting for a reactor
+    TRANSCRIBING = "transcribing"  # reactor
+    ANALYSING = "analysing"  # reactor
+    DONE = "done"  # bot: the result was delivered
+    FAILED = "failed"  # bot: the user was told why it failed
 
 
 class ProgressMessage(BaseModel):
