@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -21,17 +20,14 @@ from bot.intake import SpoolFallback, build_intake_router
 from bot.observability import MeteredDeliverer, bot_observability
 from bot.storage_startup import open_bot_storage
 from bot.transcripts import TranscriptReader
-from voxpersona.jetstream import ensure_durable, ensure_stream, results_stream_config
-from voxpersona.lifecycle import StartupError, install_stop_signals
-from voxpersona.logging import configure_logging, get_logger
+from voxpersona.jetstream import ensure_bot_consumer, ensure_stream, results_stream_config
+from voxpersona.lifecycle import StartupError, run_service
+from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
-from voxpersona.settings import BotSettings, ConfigError, load_bot_settings
+from voxpersona.settings import BotSettings, load_bot_settings
 from voxpersona.storage import MinioObjectStore
 
 log = get_logger(__name__)
-
-DELIVERY_ACK_WAIT = 120.0
-DELIVERY_MAX_DELIVER = 20
 
 
 @dataclass
@@ -80,14 +76,7 @@ async def open_resources(
         js = nc.jetstream()
         names = settings.streams
         await ensure_stream(js, results_stream_config(names))
-        await ensure_durable(
-            js,
-            stream=names.results_stream,
-            durable=names.bot_durable,
-            subject=names.results_subject,
-            ack_wait=DELIVERY_ACK_WAIT,
-            max_deliver=DELIVERY_MAX_DELIVER,
-        )
+        await ensure_bot_consumer(js, names)
         bot = build_bot(settings)
         stack.push_async_callback(bot.session.close)
         await stack.enter_async_context(
@@ -142,24 +131,6 @@ def secrets_of(settings: BotSettings) -> list[str]:
     return values
 
 
-async def _main(settings: BotSettings) -> None:
-    stop = asyncio.Event()
-    install_stop_signals(stop)
-    await run_bot(settings, stop)
-
-
 def main() -> None:
     """Entry point of ``voxpersona-bot``."""
-    try:
-        settings = load_bot_settings()
-    except ConfigError as exc:
-        sys.exit(str(exc))
-    configure_logging(
-        log_format=settings.vox.log_format,
-        level=settings.vox.log_level,
-        secrets=secrets_of(settings),
-    )
-    try:
-        asyncio.run(_main(settings))
-    except StartupError as exc:
-        sys.exit(f"bot cannot start: {exc}")
+    run_service("bot", load_bot_settings, run_bot, secrets_of)

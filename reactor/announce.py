@@ -50,12 +50,20 @@ async def announce_owed(
     publisher: ResultPublisher,
     *,
     interface_language: str | None,
+    silent: bool = False,
 ) -> bool:
-    """Publish what is owed and remember it; False when nothing was."""
+    """Publish what is owed and remember it; False when nothing was.
+
+    ``silent`` records the message as delivered without publishing it: recordings imported by
+    ``voxpersona migrate`` are transcribed, but nobody is messaged about old files.
+    """
     message = owed_message(recording, interface_language=interface_language)
     if message is None:
         return False
-    await publisher.publish(message)
+    if silent:
+        log.info("recording.announce_suppressed", part=message.part, reason="migration")
+    else:
+        await publisher.publish(message)
     if message.part == "analysis":
         await recordings.mark_analysis_notified(recording.id)
     else:

@@ -6,11 +6,11 @@ import asyncio
 import contextlib
 import os
 import socket
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 import nats
@@ -33,11 +33,11 @@ from reactor.transcribing import TranscribeOptions
 from reactor.transcription import Transcriber
 from reactor.transcription.local_engine import LocalWhisperTranscriber, WhisperOptions
 from reactor.transcription.openai_engine import OpenAITranscriber
-from voxpersona.jetstream import ensure_all, ensure_durable
-from voxpersona.lifecycle import StartupError, install_stop_signals
-from voxpersona.logging import configure_logging, get_logger
+from voxpersona.jetstream import ensure_all, ensure_reactor_consumer
+from voxpersona.lifecycle import StartupError, run_service
+from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
-from voxpersona.settings import ConfigError, ReactorSettings, load_reactor_settings
+from voxpersona.settings import ReactorSettings, VoxSettings, load_reactor_settings
 from voxpersona.storage import MinioObjectStore, StorageError
 
 log = get_logger(__name__)
@@ -195,19 +195,20 @@ def build_analysis(settings: ReactorSettings) -> AnalysisDeps | None:
     )
 
 
+def reactor_consumer_options(vox: VoxSettings) -> dict[str, Any]:
+    """The durable's configuration, shared with ``voxpersona streams init``."""
+    return {
+        "ack_wait": vox.ack_wait_seconds,
+        "max_deliver": vox.max_deliver,
+        "concurrency": vox.reactor_concurrency,
+        "backoff": redelivery_backoff(vox.ack_wait_seconds, vox.max_deliver),
+    }
+
+
 async def _declare_streams(js: JetStreamContext, settings: ReactorSettings) -> None:
     names = settings.streams
     await ensure_all(js, names, retention_days=settings.vox.event_retention_days)
-    await ensure_durable(
-        js,
-        stream=names.events_stream,
-        durable=names.reactor_durable,
-        subject=names.events_subject,
-        ack_wait=settings.vox.ack_wait_seconds,
-        max_deliver=settings.vox.max_deliver,
-        max_ack_pending=max(100, settings.vox.reactor_concurrency * 10),
-        backoff=redelivery_backoff(settings.vox.ack_wait_seconds, settings.vox.max_deliver),
-    )
+    await ensure_reactor_consumer(js, names, **reactor_consumer_options(settings.vox))
 
 
 async def run_reactor(
@@ -264,24 +265,6 @@ def secrets_of(settings: ReactorSettings) -> list[str]:
     return values
 
 
-async def _main(settings: ReactorSettings) -> None:
-    stop = asyncio.Event()
-    install_stop_signals(stop)
-    await run_reactor(settings, stop)
-
-
 def main() -> None:
     """Entry point of ``voxpersona-reactor``."""
-    try:
-        settings = load_reactor_settings()
-    except ConfigError as exc:
-        sys.exit(str(exc))
-    configure_logging(
-        log_format=settings.vox.log_format,
-        level=settings.vox.log_level,
-        secrets=secrets_of(settings),
-    )
-    try:
-        asyncio.run(_main(settings))
-    except StartupError as exc:
-        sys.exit(f"reactor cannot start: {exc}")
+    run_service("reactor", load_reactor_settings, run_reactor, secrets_of)

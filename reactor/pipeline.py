@@ -31,6 +31,7 @@ from voxpersona.contracts.events import (
     parse_notification,
 )
 from voxpersona.contracts.keys import AUDIO_PREFIX
+from voxpersona.contracts.metadata import MIGRATION_SOURCE
 from voxpersona.contracts.results import RecordingStatus
 from voxpersona.logging import get_logger
 from voxpersona.storage import MinioObjectStore
@@ -268,6 +269,11 @@ async def _hand_back(
 
 
 async def _announce(recording: Recording, deps: PipelineDeps, event: BucketEvent) -> bool:
+    meta = recording_metadata(event)
     return await announce_owed(
-        recording, deps.recordings, deps.publisher, interface_language=_ui_language(event)
+        recording,
+        deps.recordings,
+        deps.publisher,
+        interface_language=_ui_language(event),
+        silent=meta is not None and meta.source == MIGRATION_SOURCE,
     )

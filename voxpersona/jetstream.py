@@ -114,3 +114,42 @@ async def ensure_all(js: JetStreamContext, names: StreamNames, *, retention_days
     await ensure_stream(js, events_stream_config(names, retention_days=retention_days))
     await ensure_stream(js, results_stream_config(names))
     await ensure_stream(js, dead_letter_stream_config(names, retention_days=retention_days))
+
+
+# The bot's delivery consumer: results are small and Telegram outages short.
+DELIVERY_ACK_WAIT = 120.0
+DELIVERY_MAX_DELIVER = 20
+
+
+async def ensure_reactor_consumer(
+    js: JetStreamContext,
+    names: StreamNames,
+    *,
+    ack_wait: float,
+    max_deliver: int,
+    concurrency: int,
+    backoff: list[float] | None,
+) -> ConsumerInfo:
+    """The reactors' shared durable on the events stream."""
+    return await ensure_durable(
+        js,
+        stream=names.events_stream,
+        durable=names.reactor_durable,
+        subject=names.events_subject,
+        ack_wait=ack_wait,
+        max_deliver=max_deliver,
+        max_ack_pending=max(100, concurrency * 10),
+        backoff=backoff,
+    )
+
+
+async def ensure_bot_consumer(js: JetStreamContext, names: StreamNames) -> ConsumerInfo:
+    """The bots' shared durable on the results stream."""
+    return await ensure_durable(
+        js,
+        stream=names.results_stream,
+        durable=names.bot_durable,
+        subject=names.results_subject,
+        ack_wait=DELIVERY_ACK_WAIT,
+        max_deliver=DELIVERY_MAX_DELIVER,
+    )

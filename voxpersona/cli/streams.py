@@ -9,20 +9,28 @@ from typing import Any
 import nats
 
 from voxpersona.contracts.subjects import StreamNames
-from voxpersona.jetstream import ensure_all
+from voxpersona.jetstream import ensure_all, ensure_bot_consumer, ensure_reactor_consumer
 from voxpersona.settings import NatsSettings, VoxSettings, load_settings
 
 
 async def run_streams_init() -> None:
+    """Streams and the reactors' and bots' durable consumers, exactly as the services declare
+    them, so MinIO can publish and nothing published before the services start is missed."""
+    from reactor.app import reactor_consumer_options
+
     nats_settings = load_settings(NatsSettings)
     vox = load_settings(VoxSettings)
     nc = await nats.connect(nats_settings.url)
     try:
         names = StreamNames()
-        await ensure_all(nc.jetstream(), names, retention_days=vox.event_retention_days)
+        js = nc.jetstream()
+        await ensure_all(js, names, retention_days=vox.event_retention_days)
+        await ensure_reactor_consumer(js, names, **reactor_consumer_options(vox))
+        await ensure_bot_consumer(js, names)
         print(
             f"streams ready: {names.events_stream}, {names.results_stream}, "
-            f"{names.dead_letter_stream}"
+            f"{names.dead_letter_stream}; consumers ready: {names.reactor_durable}, "
+            f"{names.bot_durable}"
         )
     finally:
         await nc.close()

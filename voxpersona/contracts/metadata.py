@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 _META_PREFIX = "x-amz-meta-"
 
 
+# ``source`` of recordings imported by ``voxpersona migrate``: transcribed, never announced.
+MIGRATION_SOURCE = "migration"
+
+
 class MetadataError(ValueError):
     """The object's metadata lacks a field the contract requires, or has a malformed one."""
 

@@ -47,6 +47,7 @@ class NatsServer:
     def start(self) -> None:
         if self._process is not None:
             return
+        self.store_dir.mkdir(parents=True, exist_ok=True)
         log_file = (self.store_dir / "nats.log").open("ab")
         self._process = subprocess.Popen(
             [

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from voxpersona.contracts.metadata import MIGRATION_SOURCE
 from voxpersona.logging import get_logger
 from voxpersona.sniffing import SNIFF_BYTES, sniff_audio
 from voxpersona.storage.errors import StorageNotFoundError
@@ -219,7 +220,7 @@ async def _upload(
         source / plan.file.relative_path,
         content_type=plan.file.content_type,
         metadata=plan.metadata,
-        tags={"user-id": str(plan.user_id), "source": "migration"},
+        tags={"user-id": str(plan.user_id), "source": MIGRATION_SOURCE},
         progress=(lambda sent: progress(done_before + sent)) if progress else None,
     )
     await asyncio.to_thread(manifest.append, object_record("uploaded", plan, info.etag, _now()))

@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from voxpersona.contracts.keys import new_audio_key
-from voxpersona.contracts.metadata import RecordingMetadata
+from voxpersona.contracts.metadata import MIGRATION_SOURCE, RecordingMetadata
 
 MANIFEST_NAME = ".voxpersona-migration.jsonl"
 SHA256_META = "x-amz-meta-sha256"
@@ -71,7 +71,7 @@ def plan_upload(file: LegacyFile, *, user_id: int, migration_id: str) -> Planned
         user_id=user_id,
         chat_id=user_id,  # legacy recordings came from private chats
         original_name=PurePosixPath(file.relative_path).name[:512],
-        source="migration",
+        source=MIGRATION_SOURCE,
     )
     metadata = {
         **recording.to_headers(),

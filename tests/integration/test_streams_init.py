@@ -1,0 +1,62 @@
+"""``voxpersona streams init``: what docker-compose runs before MinIO takes an upload."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import nats
+
+from voxpersona.contracts.subjects import StreamNames
+from voxpersona.localstack.nats import NatsServer
+
+
+async def run_init(url: str, cwd: Path) -> tuple[int, str]:
+    env = {
+        **os.environ,
+        "NATS_URL": url,
+        "VOXPERSONA_ACK_WAIT_SECONDS": "45",
+        "VOXPERSONA_MAX_DELIVER": "5",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "voxpersona.cli",
+        "streams",
+        "init",
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_streams_and_consumers_exist_after_init_and_init_is_idempotent(
+    tmp_path: Path,
+) -> None:
+    names = StreamNames()
+    with NatsServer(store_dir=tmp_path / "nats") as server:
+        for _ in range(2):
+            code, output = await run_init(server.url, tmp_path)
+            assert code == 0, output
+            assert "consumers ready" in output
+        nc = await nats.connect(server.url)
+        try:
+            js = nc.jetstream()
+            events = await js.stream_info(names.events_stream)
+            assert events.config.subjects == [names.events_subject]
+            assert events.config.max_age == 31 * 24 * 3600
+            reactor = await js.consumer_info(names.events_stream, names.reactor_durable)
+            assert reactor.config.max_deliver == 5
+            assert reactor.config.backoff is not None
+            assert reactor.config.backoff[0] == 45
+            bot = await js.consumer_info(names.results_stream, names.bot_durable)
+            assert bot.config.filter_subject == names.results_subject
+            await js.stream_info(names.dead_letter_stream)
+        finally:
+            await nc.close()
