@@ -247,7 +247,13 @@ async def run_reactor(
             metrics=metrics,
         )
         observability = reactor_observability(
-            settings, metrics, nc=res.nc, js=res.js, pool=res.pool, secrets=secrets_of(settings)
+            settings,
+            metrics,
+            nc=res.nc,
+            js=res.js,
+            pool=res.pool,
+            secrets=secrets_of(settings),
+            transcriber=describe_transcriber(res.transcriber),
         )
         async with observability:
             await consumer.run(stop)

@@ -25,6 +25,7 @@ from voxpersona.observability.http import ObservabilityServer
 from voxpersona.observability.metrics import Metrics
 from voxpersona.observability.readiness import (
     Readiness,
+    loaded_check,
     minio_check,
     nats_check,
     postgres_check,
@@ -211,6 +212,7 @@ async def reactor_observability(
     js: JetStreamContext,
     pool: asyncpg.Pool,
     secrets: list[str],
+    transcriber: dict[str, str] | None = None,
 ) -> AsyncIterator[ObservabilityServer]:
     """Serve /healthz, /readyz, /metrics, /status while the reactor runs."""
     names = settings.streams
@@ -219,6 +221,7 @@ async def reactor_observability(
             "minio": minio_check(settings.minio),
             "nats": nats_check(nc),
             "postgres": postgres_check(pool),
+            **({"transcriber": loaded_check(transcriber)} if transcriber else {}),
         },
         metrics,
     )

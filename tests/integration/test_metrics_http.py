@@ -172,3 +172,14 @@ async def test_stats_command_reads_both_services_and_the_index(
     assert report["storage"]["recordings"] >= 1
     assert report["error_rates"]["put_object"]["calls"] >= 1
     assert all(source.endswith("read") for source in report["sources"]), report["sources"]
+
+
+async def test_reactor_readiness_reports_the_transcription_engine(
+    services: RunningServices,
+) -> None:
+    status, body = await get(f"{services.reactor_http}/readyz")
+    assert status == 200, body
+    assert '"name": "transcriber"' in body
+    assert '"engine": "openai"' in body
+    assert '"model": "whisper-1"' in body
+    assert '"device": "remote"' in body

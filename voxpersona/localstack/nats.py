@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
-import tempfile
 from pathlib import Path
-from types import TracebackType
 
+from voxpersona.localstack.managed import ManagedServer
 from voxpersona.localstack.ports import free_port, wait_for_port
 
 
@@ -26,7 +24,7 @@ def nats_server_binary() -> Path:
     return Path(found)
 
 
-class NatsServer:
+class NatsServer(ManagedServer):
     """One nats-server process with JetStream on a free port.
 
     ``stop()`` followed by ``start()`` restarts it on the same port and store directory, so
@@ -34,11 +32,10 @@ class NatsServer:
     """
 
     def __init__(self, store_dir: Path | None = None, port: int | None = None) -> None:
-        self._own_dir = store_dir is None
-        self.store_dir = store_dir or Path(tempfile.mkdtemp(prefix="vp-nats-"))
+        super().__init__(store_dir, prefix="vp-nats-")
+        self.store_dir = self.folder
         self.port = port or free_port()
         self.host = "127.0.0.1"
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -65,31 +62,3 @@ class NatsServer:
         )
         log_file.close()
         wait_for_port(self.host, self.port)
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def close(self) -> None:
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.store_dir, ignore_errors=True)
-
-    def __enter__(self) -> NatsServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

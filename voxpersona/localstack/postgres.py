@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import warnings
 from pathlib import Path
-from types import TracebackType
 
+from voxpersona.localstack.managed import ManagedServer
 from voxpersona.localstack.ports import free_port, wait_for_port
 
 _SYSTEM_USER = "embedded_postgres"
@@ -54,16 +52,19 @@ def _prepare_root_run(data_dir: Path) -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
-class PostgresServer:
+class PostgresServer(ManagedServer):
     """One PostgreSQL server. ``stop()`` then ``start()`` restarts it with its data intact."""
 
+    # SIGINT is PostgreSQL's "fast shutdown": disconnect clients and stop promptly.
+    stop_signal = signal.SIGINT
+    stop_timeout = 20.0
+
     def __init__(self, base_dir: Path | None = None, port: int | None = None) -> None:
-        self._own_dir = base_dir is None
-        self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="vp-pg-"))
+        super().__init__(base_dir, prefix="vp-pg-")
+        self.base_dir = self.folder
         self.data_dir = self.base_dir / "data"
         self.port = port or free_port()
         self.host = "127.0.0.1"
-        self._process: subprocess.Popen[bytes] | None = None
         self._run_as: tuple[int, int] | None = None
 
     @property
@@ -150,32 +151,3 @@ class PostgresServer:
                 break
             time.sleep(0.05)
         raise RuntimeError(f"PostgreSQL did not become ready; see {self.base_dir / 'postgres.log'}")
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        # SIGINT = "fast shutdown": disconnect clients and stop promptly.
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def close(self) -> None:
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.base_dir, ignore_errors=True)
-
-    def __enter__(self) -> PostgresServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -120,3 +120,14 @@ def minio_check(settings: MinioSettings) -> ReadyCheck:
             return down("ready", describe_transport_error(exc))
 
     return check
+
+
+def loaded_check(facts: dict[str, str]) -> ReadyCheck:
+    """A dependency made usable once at start-up (the transcription engine and its model):
+    ready for the life of the process; reports what was loaded."""
+    detail = " ".join(f"{key}={value}" for key, value in facts.items())
+
+    async def check() -> Check:
+        return ok("loaded", detail, **facts)
+
+    return check

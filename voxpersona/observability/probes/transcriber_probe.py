@@ -61,22 +61,44 @@ async def probe_openai(
     )
 
 
+def _device(requested: str) -> str:
+    """The device the reactor will pick (``auto``: CUDA when CTranslate2 sees a GPU)."""
+    if requested != "auto":
+        return requested
+    import ctranslate2
+
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
 def _find_local_model(vox: VoxSettings) -> Check:
     try:
         from faster_whisper.utils import download_model
     except ImportError:
         return down("engine", "faster-whisper is not installed: pip install 'voxpersona[local]'")
     name = vox.whisper_model
+    device = _device(vox.whisper_device)
     if Path(name).is_dir():
         found = (Path(name) / "model.bin").exists()
         if found:
-            return ok("model", f"model directory {name}", model=name, engine="local")
+            return ok(
+                "model",
+                f"model directory {name} on {device}",
+                model=name,
+                engine="local",
+                device=device,
+            )
         return down("model", f"{name} has no model.bin", model=name)
     try:
         download_model(name, local_files_only=True, cache_dir=vox.whisper_download_root)
     except Exception:
         return degraded("model", f"{name!r} not downloaded yet: the reactor fetches it at start")
-    return ok("model", f"{name} in the local cache", model=name, engine="local")
+    return ok(
+        "model",
+        f"{name} in the local cache, on {device}",
+        model=name,
+        engine="local",
+        device=device,
+    )
 
 
 async def probe_local(vox: VoxSettings) -> DependencyHealth:
