@@ -7,6 +7,7 @@ from typing import Protocol
 import openai
 
 from reactor.errors import PermanentError, TransientError
+from reactor.openai_errors import translate_openai_error
 
 
 class ChatModel(Protocol):
@@ -19,17 +20,7 @@ class ChatModel(Protocol):
 
 def translate_chat_error(exc: openai.OpenAIError) -> TransientError | PermanentError:
     """Retry connection problems, timeouts, 429 and 5xx; never other 4xx."""
-    if isinstance(exc, openai.APITimeoutError):
-        return TransientError("analysis_timeout", "the analysis API timed out")
-    if isinstance(exc, openai.APIConnectionError):
-        return TransientError("analysis_unreachable", "cannot reach the analysis API")
-    if isinstance(exc, openai.RateLimitError):
-        return TransientError("analysis_throttled", "the analysis API is rate limiting")
-    if isinstance(exc, openai.APIStatusError):
-        if exc.status_code >= 500:
-            return TransientError("analysis_unavailable", f"HTTP {exc.status_code}")
-        return PermanentError("analysis_rejected", f"HTTP {exc.status_code}: {exc.message[:300]}")
-    return PermanentError("analysis_error", f"{type(exc).__name__}: {exc}")
+    return translate_openai_error(exc, prefix="analysis", what="analysis API", auth_code=False)
 
 
 class OpenAIChat:

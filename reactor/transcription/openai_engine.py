@@ -8,6 +8,7 @@ from typing import Any
 import openai
 
 from reactor.errors import PermanentError, TransientError
+from reactor.openai_errors import translate_openai_error
 from reactor.transcription.base import ProgressCallback, Segment, Transcript
 
 # OpenAI reports the language by name in verbose_json; we store ISO 639-1 codes.
@@ -40,29 +41,7 @@ def language_code(reported: str | None) -> str | None:
 
 def translate_api_error(exc: openai.OpenAIError) -> TransientError | PermanentError:
     """Retry connection problems, timeouts, 429 and 5xx; never other 4xx."""
-    if isinstance(exc, openai.APITimeoutError):
-        return TransientError("transcriber_timeout", "the transcription API timed out")
-    if isinstance(exc, openai.APIConnectionError):
-        return TransientError("transcriber_unreachable", "cannot reach the transcription API")
-    if isinstance(exc, openai.RateLimitError):
-        return TransientError("transcriber_throttled", "the transcription API is rate limiting")
-    if isinstance(exc, openai.APIStatusError):
-        detail = _error_message(exc)
-        if exc.status_code >= 500:
-            return TransientError("transcriber_unavailable", f"HTTP {exc.status_code}: {detail}")
-        if exc.status_code in (401, 403):
-            return PermanentError("transcriber_auth", f"HTTP {exc.status_code}: {detail}")
-        return PermanentError("transcriber_rejected", f"HTTP {exc.status_code}: {detail}")
-    return PermanentError("transcriber_error", f"{type(exc).__name__}: {exc}")
-
-
-def _error_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])[:300]
-    return exc.message[:300]
+    return translate_openai_error(exc, prefix="transcriber", what="transcription API")
 
 
 def transcript_from_response(response: Any, *, model: str) -> Transcript:
