@@ -29,6 +29,8 @@ _users = itertools.count(930_000_001)
 SIGNATURE = re.compile(r"Signature=[0-9a-f]{32,}", re.IGNORECASE)
 # In-event lines that come before a recording id exists (or where none ever will).
 NO_RECORDING = {"event.rejected", "event.ignored", "event.audio_removed"}
+# A removal event is about an object (whose audio may belong to several recordings' rows).
+OBJECT_OUTCOMES = {"removed"}
 
 
 def secret_forms(secret: str) -> set[str]:
@@ -110,7 +112,7 @@ async def test_each_event_line_names_key_recording_and_attempt(
     for line in in_event:
         needed = (
             {"attempt", "key"}
-            if line["event"] in NO_RECORDING
+            if line["event"] in NO_RECORDING or line.get("outcome") in OBJECT_OUTCOMES
             else {
                 "attempt",
                 "key",

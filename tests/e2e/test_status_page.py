@@ -120,7 +120,12 @@ async def test_status_page_shows_what_the_api_reports(
     assert api["last_hour"]["done"] >= 2
     assert api["last_hour"]["failed"] >= 1
     assert dom["overall"] == "healthy"
-    assert sorted(dom["deps"]) == [["minio", "ok"], ["nats", "ok"], ["postgres", "ok"]]
+    assert sorted(dom["deps"]) == [
+        ["minio", "ok"],
+        ["nats", "ok"],
+        ["postgres", "ok"],
+        ["transcriber", "ok"],
+    ]
     assert "transcriber_rejected" in dom["failures"]
     assert dom["bars"] > 0
     assert dom["latencyPoints"] > 0
