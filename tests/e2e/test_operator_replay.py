@@ -1,0 +1,98 @@
+"""``voxpersona replay`` as an operator runs it, against the running services: a dry run lists,
+a plain replay skips what is done (no second message), ``--force`` reprocesses it once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import asyncpg
+import nats
+
+from tests.audio import ogg_opus
+from tests.services import RunningServices
+from voxpersona.localstack.fake_telegram import FakeUser
+
+USER = FakeUser(id=740_000_001, language_code="en")
+
+
+def transcripts(services: RunningServices) -> list[str]:
+    return [
+        m.text or ""
+        for m in services.telegram.messages_to(USER.id)
+        if "fake transcript" in (m.text or "")
+    ]
+
+
+async def voxpersona(services: RunningServices, cwd: Path, *args: str) -> str:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MINIO_", "NATS_", "DATABASE_", "OPENAI_", "TELEGRAM_"))
+    }
+    env |= {
+        "NATS_URL": services.reactor_settings.nats.url,
+        "DATABASE_URL": services.reactor_settings.database.url.get_secret_value(),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "voxpersona.cli",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, output.decode()
+    return output.decode()
+
+
+async def wait_idle(services: RunningServices) -> None:
+    names = services.reactor_settings.streams
+    nc = await nats.connect(services.reactor_settings.nats.url)
+    try:
+        js = nc.jetstream()
+        async with asyncio.timeout(20):
+            while True:
+                info = await js.consumer_info(names.events_stream, names.reactor_durable)
+                if info.num_pending == 0 and info.num_ack_pending == 0:
+                    return
+                await asyncio.sleep(0.1)
+    finally:
+        await nc.close()
+
+
+async def test_replay_dry_run_skip_and_force(services: RunningServices, tmp_path: Path) -> None:
+    services.openai.reset()
+    services.telegram.user_sends_voice(USER, ogg_opus(0.3, frequency=1200.0), duration=1)
+    await services.telegram.wait_for(lambda: len(transcripts(services)) == 1, timeout=20)
+    await wait_idle(services)
+
+    listed = await voxpersona(services, tmp_path, "replay", "--user", str(USER.id), "--dry-run")
+    assert f"audio/{USER.id}/" in listed
+    assert "skip-done" in listed
+    assert "would replay 0, would force 0, skipped 1 already done" in listed
+
+    plain = await voxpersona(services, tmp_path, "replay", "--user", str(USER.id))
+    assert "replayed 0, forced 0, skipped 1 already done" in plain
+    await wait_idle(services)
+    await asyncio.sleep(1.0)
+    assert len(transcripts(services)) == 1
+
+    forced = await voxpersona(services, tmp_path, "replay", "--user", str(USER.id), "--force")
+    assert "forced 1" in forced
+    await services.telegram.wait_for(lambda: len(transcripts(services)) == 2, timeout=20)
+    await wait_idle(services)
+    await asyncio.sleep(1.0)
+    assert len(transcripts(services)) == 2  # forced once, delivered once
+
+    conn = await asyncpg.connect(services.reactor_settings.database.url.get_secret_value())
+    try:
+        count = await conn.fetchval("SELECT count(*) FROM recordings WHERE user_id = $1", USER.id)
+    finally:
+        await conn.close()
+    assert count == 1
