@@ -9,15 +9,24 @@ from dataclasses import dataclass
 
 import asyncpg
 import nats.errors
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from bot.delivery import DeliveryConsumer
-from bot.intake import SpoolFallback, build_intake_router
+from bot.callbacks import CallbackSigner
+from bot.context import BotContext, callback_secret
+from bot.delivery import Deliverer, DeliveryConsumer
+from bot.dispatching import build_dispatcher, publish_commands
+from bot.intake import SpoolFallback
 from bot.observability import MeteredDeliverer, bot_observability
+from bot.progress import ProgressEditor
+from bot.reanalysis import Reanalysis
+from bot.repos.library import Library
+from bot.repos.uploads import Uploads
+from bot.repos.users import Invites, UsageLedger, Users
+from bot.schema import wait_for_schema
 from bot.storage_startup import open_bot_storage
 from bot.transcripts import TranscriptReader
 from voxpersona.jetstream import ensure_bot_consumer, ensure_stream, results_stream_config
@@ -58,7 +67,7 @@ async def open_resources(
         store, fallback = await open_bot_storage(settings, recorder=recorder)
         try:
             pool = await asyncpg.create_pool(
-                settings.database.url.get_secret_value(), min_size=1, max_size=4
+                settings.database.url.get_secret_value(), min_size=1, max_size=8
             )
         except (OSError, asyncpg.PostgresError) as exc:
             raise StartupError(f"PostgreSQL unusable (DATABASE_URL): {type(exc).__name__}") from exc
@@ -85,22 +94,52 @@ async def open_resources(
         yield BotResources(bot=bot, nc=nc, js=js, pool=pool, store=store, fallback=fallback)
 
 
+def build_context(
+    settings: BotSettings,
+    res: BotResources,
+    *,
+    deliverer: Deliverer,
+    editor: ProgressEditor,
+    uploads: Uploads,
+) -> BotContext:
+    """The handlers' dependencies over the opened resources."""
+    return BotContext(
+        settings=settings,
+        users=Users(res.pool),
+        invites=Invites(res.pool),
+        usage=UsageLedger(res.pool),
+        uploads=uploads,
+        library=Library(res.pool),
+        store=res.store,
+        editor=editor,
+        deliverer=deliverer,
+        reanalysis=Reanalysis(res.nc, res.js, settings.streams.events_subject),
+        signer=CallbackSigner(callback_secret(settings)),
+    )
+
+
 async def run_bot(
     settings: BotSettings, stop: asyncio.Event, *, metrics: Metrics | None = None
 ) -> None:
     """Long-poll Telegram and deliver results until ``stop`` is set."""
     metrics = metrics or Metrics()
     async with open_resources(settings, metrics=metrics) as res:
-        dispatcher = Dispatcher()
-        dispatcher.include_router(
-            build_intake_router(settings, res.store, res.fallback, metrics=metrics)
-        )
+        await wait_for_schema(res.pool, timeout=settings.options.schema_wait_seconds)
+        editor = ProgressEditor(res.bot)
+        uploads = Uploads(res.pool)
         deliverer = MeteredDeliverer(
             res.bot,
             TranscriptReader(res.pool),
             max_messages=settings.vox.max_text_messages,
             metrics=metrics,
+            uploads=uploads,
+            editor=editor,
         )
+        ctx = build_context(settings, res, deliverer=deliverer, editor=editor, uploads=uploads)
+        dispatcher = build_dispatcher(ctx, res.fallback, metrics)
+        names = settings.streams
+        await editor.subscribe(res.nc, names.progress_subject, names.progress_queue)
+        await publish_commands(res.bot)
         delivery = DeliveryConsumer(res.js, settings.streams, deliverer)
         polling = asyncio.create_task(
             dispatcher.start_polling(res.bot, handle_signals=False, close_bot_session=False)
@@ -115,6 +154,7 @@ async def run_bot(
         with contextlib.suppress(RuntimeError):
             await dispatcher.stop_polling()
         await asyncio.gather(polling, delivering, spooling, stopper, return_exceptions=True)
+        await editor.close()
         for task in done:
             if task is not stopper and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]

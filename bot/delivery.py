@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 
 import nats.errors
 from aiogram import Bot
@@ -20,8 +21,11 @@ from nats.js import JetStreamContext
 from pydantic import ValidationError
 
 from bot.i18n import Language, normalise_language, reason_text, scenario_title, t
+from bot.progress import ProgressEditor
+from bot.repos.uploads import Uploads
 from bot.splitting import split_message
 from bot.transcripts import StoredAnalysis, StoredTranscript, TranscriptReader
+from voxpersona.contracts.progress import ProgressMessage, Stage
 from voxpersona.contracts.results import RecordingStatus, ResultMessage
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.logging import get_logger
@@ -48,15 +52,60 @@ def plan_parts(text: str, header: str, max_messages: int) -> tuple[list[str], bo
 
 
 class Deliverer:
-    """Sends one result to its chat."""
+    """Sends one result to its chat, and marks the recording's status message done."""
 
-    def __init__(self, bot: Bot, transcripts: TranscriptReader, *, max_messages: int) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        transcripts: TranscriptReader,
+        *,
+        max_messages: int,
+        uploads: Uploads | None = None,
+        editor: ProgressEditor | None = None,
+    ) -> None:
         self._bot = bot
         self._transcripts = transcripts
         self._max_messages = max_messages
+        self._uploads = uploads
+        self._editor = editor
 
     async def deliver(self, result: ResultMessage) -> None:
         """Read everything first, then send: a retry after a failed read sends nothing twice."""
+        await self._deliver(result)
+        await self._finish(result)
+
+    async def deliver_stored(
+        self,
+        recording_id: uuid.UUID,
+        *,
+        user_id: int,
+        chat_id: int,
+        reply_to: int | None,
+        language: Language,
+    ) -> None:
+        """Send a finished recording's transcript and analysis again (the same file resent)."""
+        stored = await self._transcripts.get(recording_id, user_id=user_id)
+        if stored is None:
+            raise TranscriptMissingError(str(recording_id))
+        analysis = stored.analysis_status
+        result = ResultMessage(
+            recording_id=recording_id,
+            user_id=user_id,
+            chat_id=chat_id,
+            reply_to_message_id=reply_to,
+            status=RecordingStatus.DONE,
+            interface_language=language,
+            analysis=analysis if analysis in ("done", "failed") else "none",
+        )
+        await self._deliver(result)
+
+    async def stored_analysis(
+        self, recording_id: uuid.UUID, *, user_id: int
+    ) -> StoredAnalysis | None:
+        """A finished analysis of the user's recording (the library's analysis button)."""
+        return await self._transcripts.analysis(recording_id, user_id=user_id)
+
+    async def _deliver(self, result: ResultMessage) -> None:
         language = normalise_language(result.interface_language)
         if result.part == "analysis":
             analysis = await self._analysis_if_done(result)
@@ -68,9 +117,31 @@ class Deliverer:
             analysis = await self._analysis_if_done(result)
             await self._send_transcript(result, stored, language)
             await self._send_analysis(result, analysis, language)
+            if result.analysis == "none" and stored.scenario != "none":
+                # Not declined by the user: the server has no analysis configured.
+                await self._send(result, t(language, "analysis_off"))
         else:
             text = t(language, "failed", reason=reason_text(language, result.reason_code))
             await self._send(result, text)
+
+    async def _finish(self, result: ResultMessage) -> None:
+        """The status message shows done (or failed) once nothing more is to come."""
+        if self._uploads is None or self._editor is None:
+            return
+        if result.part == "transcript" and result.analysis == "pending":
+            return  # the analysis follows in its own message
+        where = await self._uploads.status_message(result.recording_id)
+        if where is None:
+            return
+        failed = result.part == "transcript" and result.status is RecordingStatus.FAILED
+        await self._editor.show(
+            ProgressMessage(
+                chat_id=where.chat_id,
+                status_message_id=where.message_id,
+                stage=Stage.FAILED if failed else Stage.DONE,
+                interface_language=result.interface_language,
+            )
+        )
 
     async def _analysis_if_done(self, result: ResultMessage) -> StoredAnalysis | None:
         if result.analysis != "done":

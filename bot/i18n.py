@@ -4,27 +4,29 @@ from __future__ import annotations
 
 from typing import Literal
 
+from bot.texts import access, commands, intake, library
+
 Language = Literal["ru", "en"]
 DEFAULT_LANGUAGE: Language = "ru"
 # Telegram clients in these languages get Russian; everyone else English.
 _RUSSIAN_CLIENTS = frozenset({"ru", "uk", "be", "kk", "uz", "ky", "tg", "hy", "az", "ka"})
 
-CATALOGUE: dict[str, dict[Language, str]] = {
+_CORE: dict[str, dict[Language, str]] = {
     "received": {
         "ru": "🎙 Запись получена. Расшифровываю — пришлю текст, как только он будет готов.",
         "en": "🎙 Recording received. Transcribing — I'll send the text as soon as it's ready.",
     },
     "not_audio": {
-        "ru": "Это не похоже на аудио. Пришлите голосовое сообщение, аудиофайл или документ "
-        "со звуком (OGG, MP3, M4A, WAV, FLAC, WEBM).",
-        "en": "This doesn't look like audio. Send a voice message, an audio file or a document "
-        "with sound (OGG, MP3, M4A, WAV, FLAC, WEBM).",
+        "ru": "Это не похоже на аудио. Пришлите голосовое сообщение, аудиофайл, видео или "
+        "документ со звуком (OGG, MP3, M4A, MP4, WAV, FLAC, WEBM).",
+        "en": "This doesn't look like audio. Send a voice message, an audio file, a video or a "
+        "document with sound (OGG, MP3, M4A, MP4, WAV, FLAC, WEBM).",
     },
     "unsupported": {
-        "ru": "Я принимаю голосовые сообщения, аудиофайлы и документы со звуком — пришлите запись, "
-        "и я её расшифрую.",
-        "en": "I accept voice messages, audio files and documents with sound — send a recording "
-        "and I'll transcribe it.",
+        "ru": "Я принимаю голосовые сообщения, аудиофайлы, видео, кружки и документы со звуком — "
+        "пришлите запись, и я её расшифрую. Команды — /help.",
+        "en": "I accept voice messages, audio files, videos, video notes and documents with "
+        "sound — send a recording and I'll transcribe it. Commands: /help.",
     },
     "too_big_public": {
         "ru": "Файл весит {size}, а Telegram отдаёт ботам файлы только до {limit}. Сожмите запись "
@@ -159,6 +161,14 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     },
 }
 
+CATALOGUE: dict[str, dict[Language, str]] = {
+    **_CORE,
+    **commands.TEXTS,
+    **intake.TEXTS,
+    **library.TEXTS,
+    **access.TEXTS,
+}
+
 
 def language_for(language_code: str | None) -> Language:
     """The language to talk to a user in, from their Telegram client's language."""
@@ -200,3 +210,14 @@ def human_size(size: int, language: Language) -> str:
             return f"{value:.0f} {unit}" if unit == units[0] else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def human_duration(seconds: float, language: Language) -> str:
+    """``42`` → ``42 s``; ``150`` → ``3 min``; ``5400`` → ``1 h 30 min`` (rounded up)."""
+    whole = max(0, int(-(-seconds // 1)))
+    if whole < 60:
+        return t(language, "duration.s", n=whole)
+    minutes = -(-whole // 60)
+    if minutes < 60:
+        return t(language, "duration.m", n=minutes)
+    return t(language, "duration.h", h=minutes // 60, m=minutes % 60)

@@ -1,22 +1,18 @@
-"""Receiving recordings: voice notes, audio files and audio documents."""
+"""Receiving recordings: what a message carries, the limits it must fit, and storing it
+(MinIO, or the spool while MinIO is down). The handlers are in :mod:`bot.routers.intake`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiohttp
-from aiogram import Bot, F, Router
-from aiogram.enums import ChatAction
+from aiogram import Bot
 from aiogram.types import Message
 
-from bot.i18n import Language, human_size, language_for, t
-from bot.observability import record_intake
-from bot.relay import NotAudioError, Relayed, RelayRequest, relay_to_spool, relay_to_storage
-from bot.spool import Spool, SpoolFullError
+from bot.i18n import Language, human_size, t
+from bot.relay import Relayed, RelayRequest, relay_to_spool, relay_to_storage
+from bot.spool import Spool
 from bot.spool_uploader import SpoolUploader
-from voxpersona.contracts.metadata import RecordingMetadata
 from voxpersona.logging import get_logger
-from voxpersona.observability.metrics import Metrics
 from voxpersona.retry import retry_async
 from voxpersona.settings import BotSettings
 from voxpersona.sniffing import AudioKind
@@ -26,6 +22,10 @@ log = get_logger(__name__)
 
 PUBLIC_BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 VOICE = AudioKind("ogg", "audio/ogg")
+# Video notes and MP4 videos are streamed as they are; the reactor takes their audio track.
+VIDEO = AudioKind("mp4", "video/mp4")
+MAX_TITLE = 100
+MAX_NOTES = 150
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +48,41 @@ def incoming_audio(message: Message) -> Incoming | None:
     if message.audio is not None:
         a = message.audio
         return Incoming(a.file_id, a.file_unique_id, a.file_size, a.file_name, a.duration, None)
+    if message.video_note is not None:
+        n = message.video_note
+        return Incoming(n.file_id, n.file_unique_id, n.file_size, None, n.duration, VIDEO)
+    if message.video is not None:
+        video = message.video
+        declared = VIDEO if video.mime_type in (None, "video/mp4") else None
+        return Incoming(
+            video.file_id,
+            video.file_unique_id,
+            video.file_size,
+            video.file_name,
+            video.duration,
+            declared,
+        )
     if message.document is not None:
         d = message.document
         return Incoming(d.file_id, d.file_unique_id, d.file_size, d.file_name, None, None)
     return None
+
+
+def title_and_notes(caption: str | None) -> tuple[str | None, str | None]:
+    """A caption's first line is the recording's title, the rest its notes (both trimmed)."""
+    if not caption or not caption.strip():
+        return None, None
+    first, _, rest = caption.strip().partition("\n")
+    title = first.strip()[:MAX_TITLE] or None
+    notes = " ".join(rest.split())[:MAX_NOTES] or None
+    return title, notes
+
+
+def effective_limit(settings: BotSettings) -> int:
+    """The largest file the bot can take: 20 MB through the public Bot API, else MinIO's."""
+    if settings.telegram.local_api:
+        return settings.minio.max_file_size
+    return min(PUBLIC_BOT_API_DOWNLOAD_LIMIT, settings.minio.max_file_size)
 
 
 def size_problem(size: int | None, settings: BotSettings, language: Language) -> str | None:
@@ -59,12 +90,16 @@ def size_problem(size: int | None, settings: BotSettings, language: Language) ->
     if size is None:
         return None
     if not settings.telegram.local_api and size > PUBLIC_BOT_API_DOWNLOAD_LIMIT:
-        return t(
+        text = t(
             language,
             "too_big_public",
             size=human_size(size, language),
             limit=human_size(PUBLIC_BOT_API_DOWNLOAD_LIMIT, language),
         )
+        if size <= settings.minio.max_file_size:
+            hint = human_size(settings.minio.max_file_size, language)
+            text += "\n" + t(language, "too_big_local_hint", max=hint)
+        return text
     if size > settings.minio.max_file_size:
         return t(
             language,
@@ -87,85 +122,16 @@ class _StorageDown(Exception):
     """MinIO's health endpoint says it cannot take the upload now."""
 
 
-def build_intake_router(
-    settings: BotSettings,
-    store: MinioObjectStore,
-    fallback: SpoolFallback | None = None,
-    metrics: Metrics | None = None,
-) -> Router:
-    """Handlers for every message kind that can carry a recording."""
-    router = Router(name="intake")
-
-    @router.message(F.voice | F.audio | F.document)
-    async def on_audio(message: Message, bot: Bot) -> None:
-        await receive(message, bot, settings, store, fallback, metrics or Metrics())
-
-    @router.message()
-    async def on_other(message: Message) -> None:
-        language = language_for(message.from_user.language_code if message.from_user else None)
-        await message.answer(t(language, "unsupported"))
-
-    return router
-
-
-async def receive(
-    message: Message,
-    bot: Bot,
-    settings: BotSettings,
-    store: MinioObjectStore,
-    fallback: SpoolFallback | None = None,
-    metrics: Metrics | None = None,
-) -> None:
-    """Validate, stream into MinIO (or the spool while MinIO is down), confirm."""
-    user = message.from_user
-    incoming = incoming_audio(message)
-    if user is None or incoming is None:
-        return
-    metrics = metrics or Metrics()
-    metrics.uploads_received.inc()
-    language = language_for(user.language_code)
-    problem = size_problem(incoming.file_size, settings, language)
-    if problem is not None:
-        log.info("intake.rejected", user_id=user.id, reason="too_big", size=incoming.file_size)
-        metrics.upload_rejected("too_big")
-        await message.reply(problem)
-        return
-    metadata = RecordingMetadata(
-        user_id=user.id,
-        chat_id=message.chat.id,
-        message_id=message.message_id,
-        original_name=incoming.file_name,
-        duration_seconds=incoming.duration,
-        file_unique_id=incoming.file_unique_id,
-        interface_language=language,
-    )
-    request = RelayRequest(incoming.file_id, incoming.file_size, metadata, incoming.declared)
-    await bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)
-    detail = ""
-    try:
-        reply = await store_recording(bot, store, fallback, request, settings)
-    except NotAudioError as exc:
-        log.info("intake.rejected", user_id=user.id, reason="not_audio", detail=str(exc))
-        reply = "not_audio"
-    except (StorageError, SpoolFullError, OSError, aiohttp.ClientError) as exc:
-        # aiohttp.ClientError: the download from Telegram broke off.
-        log.error("intake.upload_failed", user_id=user.id, reason=str(exc))
-        detail = str(exc)
-        reply = "upload_failed"
-    record_intake(metrics, reply, detail=detail)
-    await message.reply(t(language, reply))
-
-
 async def store_recording(
     bot: Bot,
     store: MinioObjectStore,
     fallback: SpoolFallback | None,
     request: RelayRequest,
     settings: BotSettings,
-) -> str:
+) -> tuple[str, str]:
     """Relay into MinIO, retrying transient failures; spool when MinIO is down.
 
-    Returns the catalogue key of the reply: ``received`` or ``spooled``.
+    Returns the catalogue key of the reply (``received`` or ``spooled``) and the object key.
     """
 
     async def attempt() -> Relayed:
@@ -188,9 +154,9 @@ async def store_recording(
             raise
     else:
         log.info("intake.stored", user_id=request.metadata.user_id, key=str(relayed.key))
-        return "received"
+        return "received", str(relayed.key)
     assert fallback is not None
     entry = await relay_to_spool(bot, fallback.spool, request)
     fallback.uploader.notify()
     log.warning("intake.spooled", user_id=request.metadata.user_id, key=entry.key)
-    return "spooled"
+    return "spooled", entry.key

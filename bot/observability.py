@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 from aiogram import Bot
@@ -70,9 +71,15 @@ class MeteredDeliverer(Deliverer):
     """The deliverer; each delivery's duration is the ``deliver`` stage."""
 
     def __init__(
-        self, bot: Bot, transcripts: TranscriptReader, *, max_messages: int, metrics: Metrics
+        self,
+        bot: Bot,
+        transcripts: TranscriptReader,
+        *,
+        max_messages: int,
+        metrics: Metrics,
+        **options: Any,
     ) -> None:
-        super().__init__(bot, transcripts, max_messages=max_messages)
+        super().__init__(bot, transcripts, max_messages=max_messages, **options)
         self._metrics = metrics
 
     async def deliver(self, result: ResultMessage) -> None:

@@ -9,6 +9,7 @@ While MinIO is unreachable the same stream goes into the local spool instead
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ class RelayRequest:
     file_size: int | None
     metadata: RecordingMetadata
     declared: AudioKind | None  # what Telegram says (voice notes); None: sniff the content
+    object_id: uuid.UUID | None = None  # chosen in advance (buttons name it); None: a new one
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,12 @@ async def _open_audio(bot: Bot, request: RelayRequest) -> _OpenedAudio:
 
 
 def _new_key(request: RelayRequest, kind: AudioKind, now: datetime | None) -> AudioKey:
-    return new_audio_key(request.metadata.user_id, kind.extension, now=now or datetime.now(UTC))
+    return new_audio_key(
+        request.metadata.user_id,
+        kind.extension,
+        now=now or datetime.now(UTC),
+        object_id=request.object_id,
+    )
 
 
 async def relay_to_storage(

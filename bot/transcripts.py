@@ -12,6 +12,8 @@ import asyncpg
 class StoredTranscript:
     text: str
     original_name: str | None
+    scenario: str | None = None
+    analysis_status: str = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +31,19 @@ class TranscriptReader:
 
     async def get(self, recording_id: uuid.UUID, *, user_id: int) -> StoredTranscript | None:
         row = await self._pool.fetchrow(
-            "SELECT transcript_text, original_name FROM recordings"
+            "SELECT transcript_text, original_name, scenario, analysis_status FROM recordings"
             " WHERE id = $1 AND user_id = $2 AND status = 'done'",
             recording_id,
             user_id,
         )
         if row is None or row["transcript_text"] is None:
             return None
-        return StoredTranscript(text=row["transcript_text"], original_name=row["original_name"])
+        return StoredTranscript(
+            text=row["transcript_text"],
+            original_name=row["original_name"],
+            scenario=row["scenario"],
+            analysis_status=row["analysis_status"],
+        )
 
     async def analysis(self, recording_id: uuid.UUID, *, user_id: int) -> StoredAnalysis | None:
         """The finished analysis of a recording (the last step of its scenario)."""

@@ -26,6 +26,7 @@ from reactor.db.migrate import migrate
 from reactor.dead_letters import DeadLetters
 from reactor.observability import MeteredRecordings, MeteredTranscriber, reactor_observability
 from reactor.pipeline import PipelineDeps
+from reactor.progress import ProgressReporter
 from reactor.results import ResultPublisher
 from reactor.retry_plan import redelivery_backoff
 from reactor.stages import AnalysisDeps
@@ -232,6 +233,7 @@ async def run_reactor(
             transcribe_options=transcribe_options(settings),
             analysis=build_analysis(settings),
             work_dir=settings.vox.work_dir,
+            progress=ProgressReporter(res.nc, settings.streams.progress_subject),
         )
         consumer = EventConsumer(
             res.js,

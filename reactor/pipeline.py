@@ -19,6 +19,7 @@ import structlog
 from reactor.announce import announce_owed
 from reactor.db.recordings import NewRecording, Recording, Recordings
 from reactor.errors import PermanentError, TransientError
+from reactor.progress import ProgressReporter
 from reactor.recording_input import new_recording, recording_metadata
 from reactor.results import ResultPublisher
 from reactor.stages import AnalysisDeps, analyse_recording, commit_transcript, transcribe_recording
@@ -32,6 +33,7 @@ from voxpersona.contracts.events import (
 )
 from voxpersona.contracts.keys import AUDIO_PREFIX
 from voxpersona.contracts.metadata import MIGRATION_SOURCE
+from voxpersona.contracts.progress import ProgressMessage, Stage
 from voxpersona.contracts.results import RecordingStatus
 from voxpersona.logging import get_logger
 from voxpersona.storage import MinioObjectStore
@@ -71,6 +73,8 @@ class PipelineDeps:
     transcribe_options: TranscribeOptions
     analysis: AnalysisDeps | None = None
     work_dir: Path | None = None
+    # Publishes progress for the bot's status message; None: no progress reported.
+    progress: ProgressReporter | None = None
 
 
 async def handle_event(
@@ -161,6 +165,7 @@ async def _work(
     heartbeat: Heartbeat,
 ) -> Recording:
     """Transcribe if that is outstanding, then analyse if that is; return the fresh row."""
+    status = _status_message(event, deps)
     if recording.status is RecordingStatus.PROCESSING:
         transcript, report = await transcribe_recording(
             event,
@@ -170,6 +175,7 @@ async def _work(
             options=deps.transcribe_options,
             work_dir=deps.work_dir,
             heartbeat=heartbeat,
+            progress=deps.progress.tracker(status) if deps.progress and status else None,
         )
         wants_analysis = deps.analysis is not None and new.scenario != "none"
         await commit_transcript(
@@ -188,6 +194,8 @@ async def _work(
         )
         recording = await _reload(recording, deps)
     if recording.analysis_pending and deps.analysis is not None:
+        if deps.progress is not None and status is not None:
+            deps.progress.stage(status, Stage.ANALYSING)
         await heartbeat()
         await analyse_recording(
             recording,
@@ -199,6 +207,21 @@ async def _work(
         )
         recording = await _reload(recording, deps)
     return recording
+
+
+def _status_message(event: BucketEvent, deps: PipelineDeps) -> ProgressMessage | None:
+    """Where to show progress: the bot's status message, unless the upload was a migration."""
+    meta = recording_metadata(event)
+    if deps.progress is None or meta is None or meta.status_message_id is None:
+        return None
+    if meta.source == MIGRATION_SOURCE:
+        return None
+    return ProgressMessage(
+        chat_id=meta.chat_id,
+        status_message_id=meta.status_message_id,
+        stage=Stage.TRANSCRIBING,
+        interface_language=meta.interface_language,
+    )
 
 
 async def _reload(recording: Recording, deps: PipelineDeps) -> Recording:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from nats.aio.client import Client as NatsClient
 
@@ -15,6 +16,14 @@ log = get_logger(__name__)
 
 MIN_INTERVAL = 3.0
 MIN_STEP = 0.05
+
+
+class ChunkedProgress(Protocol):
+    """Audio seconds done of the total, and which chunk of how many is being transcribed."""
+
+    def __call__(
+        self, done: float, total: float, chunk: int | None = None, chunks: int | None = None
+    ) -> None: ...
 
 
 def should_send(
@@ -57,14 +66,20 @@ class ProgressReporter:
         except Exception as exc:  # progress is best effort
             log.debug("progress.publish_failed", reason=str(exc))
 
+    def stage(self, base: ProgressMessage, stage: Stage) -> None:
+        """Announce a new stage (e.g. analysing) for ``base``'s status message."""
+        self.publish_soon(base.model_copy(update={"stage": stage}))
+
     def tracker(
         self, base: ProgressMessage, clock: Callable[[], float] = time.monotonic
-    ) -> Callable[[float, float], None]:
-        """A transcriber progress callback ``(done, total)`` bound to one status message."""
+    ) -> ChunkedProgress:
+        """A progress callback ``(done, total[, chunk, chunks])`` bound to one status message."""
         last_at: float | None = None
         last_fraction: float | None = None
 
-        def on_progress(done: float, total: float) -> None:
+        def on_progress(
+            done: float, total: float, chunk: int | None = None, chunks: int | None = None
+        ) -> None:
             nonlocal last_at, last_fraction
             now = clock()
             fraction = done / total if total else None
@@ -84,6 +99,8 @@ class ProgressReporter:
                         "stage": Stage.TRANSCRIBING,
                         "done_seconds": done,
                         "total_seconds": total,
+                        "chunk": chunk,
+                        "chunks": chunks,
                     }
                 )
             )

@@ -23,6 +23,7 @@ from reactor.db.recordings import (
     Recordings,
 )
 from reactor.errors import PermanentError, TransientError
+from reactor.progress import ChunkedProgress
 from reactor.transcribing import TranscribeOptions, TranscribeReport, transcribe_file
 from reactor.transcription import Transcriber, Transcript
 from voxpersona.contracts.events import BucketEvent
@@ -78,6 +79,7 @@ async def transcribe_recording(
     options: TranscribeOptions,
     work_dir: Path | None,
     heartbeat: Heartbeat,
+    progress: ChunkedProgress | None = None,
 ) -> tuple[Transcript, TranscribeReport]:
     """Download the object and transcribe it; nothing is committed here."""
     if event.size == 0:
@@ -104,6 +106,7 @@ async def transcribe_recording(
             options=options,
             heartbeat=heartbeat,
             report=report,
+            progress=progress,
         )
     if not transcript.text.strip():
         raise PermanentError("no_speech", "the transcriber found no speech in the recording")

@@ -13,6 +13,7 @@ from reactor import media
 from reactor.chunking import Chunk, ChunkLimits, find_silences, needs_transcoding, plan_chunks
 from reactor.concurrency import gather_or_cancel
 from reactor.errors import PermanentError
+from reactor.progress import ChunkedProgress
 from reactor.stitching import ChunkTranscript, stitch
 from reactor.transcription import Transcriber, Transcript
 from voxpersona.logging import get_logger
@@ -46,8 +47,12 @@ async def transcribe_file(
     options: TranscribeOptions,
     heartbeat: Heartbeat,
     report: TranscribeReport,
+    progress: ChunkedProgress | None = None,
 ) -> Transcript:
-    """Transcribe ``path`` (named ``<stem>.<ext>``); raises Permanent/TransientError."""
+    """Transcribe ``path`` (named ``<stem>.<ext>``); raises Permanent/TransientError.
+
+    ``progress`` hears audio seconds done of the total and the chunk being worked on.
+    """
     started = time.perf_counter()
     info = await asyncio.to_thread(media.probe, path)
     report.timings["probe"] = round(time.perf_counter() - started, 4)
@@ -63,13 +68,58 @@ async def transcribe_file(
         duration=info.duration, size=size, extension=extension, limits=options.limits
     ):
         report.chunks = [Chunk(0, 0.0, info.duration)]
+        tracker = ChunkTracker(report.chunks, progress)
         started = time.perf_counter()
-        transcript = await transcriber.transcribe(path, filename=path.name, language=language)
+        transcript = await transcriber.transcribe(
+            path, filename=path.name, language=language, progress=tracker.for_chunk(0)
+        )
+        tracker.finished(0)
         report.timings["transcribe"] = round(time.perf_counter() - started, 4)
         return transcript
     paths = await _cut(path, info, options, report)
     await heartbeat()
-    return await _transcribe_chunks(paths, language, transcriber, options, heartbeat, report)
+    tracker = ChunkTracker(report.chunks, progress)
+    return await _transcribe_chunks(
+        paths, language, transcriber, options, heartbeat, report, tracker
+    )
+
+
+class ChunkTracker:
+    """Sums the chunks' progress into one figure for the whole recording (pure)."""
+
+    def __init__(self, chunks: list[Chunk], progress: ChunkedProgress | None) -> None:
+        self._lengths = [max(c.end - c.start, 0.0) for c in chunks]
+        self._done = [0.0] * len(chunks)
+        self._finished = 0
+        self._progress = progress
+        self._report()
+
+    @property
+    def total(self) -> float:
+        return sum(self._lengths)
+
+    def for_chunk(self, index: int) -> Callable[[float, float], None]:
+        """The transcriber's ``(done, total)`` callback for chunk ``index``."""
+
+        def on_progress(done: float, total: float) -> None:
+            length = self._lengths[index]
+            share = done / total if total else 0.0
+            self._done[index] = min(max(share, 0.0), 1.0) * length
+            self._report()
+
+        return on_progress
+
+    def finished(self, index: int) -> None:
+        self._done[index] = self._lengths[index]
+        self._finished += 1
+        self._report()
+
+    def _report(self) -> None:
+        if self._progress is None:
+            return
+        chunks = len(self._lengths)
+        current = min(self._finished + 1, chunks)
+        self._progress(sum(self._done), self.total, current, chunks)
 
 
 async def _cut(
@@ -111,15 +161,21 @@ async def _transcribe_chunks(
     options: TranscribeOptions,
     heartbeat: Heartbeat,
     report: TranscribeReport,
+    tracker: ChunkTracker,
 ) -> Transcript:
     limit = asyncio.Semaphore(options.concurrency)
     started = time.perf_counter()
 
     async def one(chunk: Chunk, chunk_path: Path) -> ChunkTranscript:
+        index = report.chunks.index(chunk)
         async with limit:
             part = await transcriber.transcribe(
-                chunk_path, filename=chunk_path.name, language=language
+                chunk_path,
+                filename=chunk_path.name,
+                language=language,
+                progress=tracker.for_chunk(index),
             )
+        tracker.finished(index)
         await heartbeat()
         return ChunkTranscript(chunk, part)
 

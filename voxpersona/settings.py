@@ -193,8 +193,8 @@ class BotOptions(BaseSettings):
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     invite_codes: Annotated[tuple[str, ...], NoDecode] = ()
     # Recordings per user: a token bucket (burst, refilled per minute) and a daily quota.
-    rate_limit_per_minute: float = Field(default=6.0, gt=0)
-    rate_limit_burst: int = Field(default=3, ge=1)
+    rate_limit_per_minute: float = Field(default=10.0, gt=0)
+    rate_limit_burst: int = Field(default=10, ge=1)
     daily_recordings: int = Field(default=50, ge=1)
     daily_audio_minutes: float = Field(default=600.0, gt=0)
     # Any update (messages, button presses) per user: a flood is dropped, not queued.

@@ -95,7 +95,11 @@ async def test_document_that_is_not_audio_gets_a_polite_answer(services: Running
         file_name="meeting.ogg",
         mime_type="audio/ogg",
     )
-    await services.telegram.wait_for(lambda: bool(chat_texts(services, user.id)), timeout=10)
+    # The status message comes first; it is edited into the explanation (no second message).
+    await services.telegram.wait_for(
+        lambda: any("doesn't look like audio" in t for t in chat_texts(services, user.id)),
+        timeout=10,
+    )
     [reply] = chat_texts(services, user.id)
     assert "doesn't look like audio" in reply
 

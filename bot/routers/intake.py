@@ -1,0 +1,283 @@
+"""Handlers for everything that can carry a recording, in private chats and (on request) in
+groups: limits, fair use, reuse of a finished transcript, the status message, the upload."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiohttp
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction, ChatType
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import Callback
+from bot.context import BotContext
+from bot.fair_use import Usage, check_quota
+from bot.filters import Action
+from bot.i18n import Language, human_duration, human_size, t
+from bot.intake import (
+    PUBLIC_BOT_API_DOWNLOAD_LIMIT,
+    Incoming,
+    SpoolFallback,
+    incoming_audio,
+    size_problem,
+    store_recording,
+    title_and_notes,
+)
+from bot.observability import record_intake
+from bot.relay import NotAudioError, RelayRequest
+from bot.repos.uploads import Upload
+from bot.repos.users import UserPrefs
+from bot.scenario_choice import apply_pending_choice, choose, discard_pending_choice
+from bot.spool import SpoolFullError
+from voxpersona.contracts.metadata import RecordingMetadata
+from voxpersona.contracts.progress import ProgressMessage, Stage
+from voxpersona.logging import get_logger
+from voxpersona.observability.metrics import Metrics
+from voxpersona.storage import StorageError
+
+log = get_logger(__name__)
+_MEDIA = F.voice | F.audio | F.document | F.video | F.video_note
+
+
+def build_intake_router(fallback: SpoolFallback | None, metrics: Metrics) -> Router:
+    """Private chats: every recording. Groups: ``/transcribe`` in reply to one."""
+    router = Router(name="intake")
+
+    @router.message(F.chat.type == ChatType.PRIVATE, _MEDIA)
+    async def on_media(
+        message: Message, bot: Bot, ctx: BotContext, lang: Language, prefs: UserPrefs
+    ) -> None:
+        await receive(message, message, bot, ctx, lang, prefs, fallback, metrics)
+
+    @router.message(Command("transcribe"))
+    async def on_transcribe(
+        message: Message, bot: Bot, ctx: BotContext, lang: Language, prefs: UserPrefs
+    ) -> None:
+        source = message.reply_to_message
+        if source is None or incoming_audio(source) is None:
+            await message.reply(t(lang, "group_reply_needed"))
+            return
+        await receive(message, source, bot, ctx, lang, prefs, fallback, metrics)
+
+    @router.message(F.chat.type == ChatType.PRIVATE)
+    async def on_other(message: Message, lang: Language) -> None:
+        await message.answer(t(lang, "unsupported"))
+
+    return router
+
+
+async def _fair_use_problem(
+    ctx: BotContext, user_id: int, incoming: Incoming, lang: Language
+) -> str | None:
+    verdict = ctx.rate.check(user_id, time.monotonic())
+    if not verdict.allowed:
+        return t(lang, "rate_limited", wait=human_duration(verdict.retry_after, lang))
+    recordings, seconds = await ctx.usage.today(user_id)
+    quota = ctx.quota
+    verdict = check_quota(
+        quota,
+        Usage(recordings, seconds),
+        incoming_seconds=float(incoming.duration or 0),
+        now=datetime.now(UTC),
+    )
+    if verdict.allowed:
+        return None
+    return t(
+        lang,
+        "quota_exceeded",
+        recordings=quota.recordings,
+        minutes=round(quota.audio_minutes),
+        wait=human_duration(verdict.retry_after, lang),
+    )
+
+
+async def receive(
+    message: Message,
+    source: Message,
+    bot: Bot,
+    ctx: BotContext,
+    lang: Language,
+    prefs: UserPrefs,
+    fallback: SpoolFallback | None,
+    metrics: Metrics,
+) -> None:
+    """Check, reuse or upload the recording in ``source`` (``message`` is who asked)."""
+    user = message.from_user
+    incoming = incoming_audio(source)
+    if user is None or incoming is None:
+        return
+    metrics.uploads_received.inc()
+    problem = size_problem(incoming.file_size, ctx.settings, lang)
+    reason = "too_big"
+    if problem is None:
+        problem, reason = await _fair_use_problem(ctx, user.id, incoming, lang), "fair_use"
+    if problem is not None:
+        log.info("intake.rejected", user_id=user.id, reason=reason, size=incoming.file_size)
+        metrics.upload_rejected(reason)
+        await source.reply(problem)
+        return
+    reused = await ctx.uploads.finished_recording(user.id, incoming.file_unique_id)
+    if reused is not None:
+        log.info("intake.reused", user_id=user.id, recording_id=str(reused))
+        await source.reply(t(lang, "reused"))
+        await ctx.deliverer.deliver_stored(
+            reused,
+            user_id=user.id,
+            chat_id=source.chat.id,
+            reply_to=source.message_id,
+            language=lang,
+        )
+        return
+    await _upload(message, source, incoming, bot, ctx, lang, prefs, fallback, metrics)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """One upload under way: who, where, and its status message."""
+
+    user_id: int
+    chat_id: int
+    status_id: int
+    object_id: uuid.UUID
+    lang: Language
+
+    def progress(self, stage: Stage) -> ProgressMessage:
+        return ProgressMessage(
+            chat_id=self.chat_id,
+            status_message_id=self.status_id,
+            stage=stage,
+            interface_language=self.lang,
+        )
+
+
+async def _upload(
+    message: Message,
+    source: Message,
+    incoming: Incoming,
+    bot: Bot,
+    ctx: BotContext,
+    lang: Language,
+    prefs: UserPrefs,
+    fallback: SpoolFallback | None,
+    metrics: Metrics,
+) -> None:
+    user = message.from_user
+    assert user is not None
+    pending = await _send_status(source, ctx, user.id, lang, prefs)
+    title, notes = title_and_notes(source.caption)
+    metadata = RecordingMetadata(
+        user_id=user.id,
+        chat_id=pending.chat_id,
+        message_id=source.message_id,
+        original_name=incoming.file_name,
+        duration_seconds=incoming.duration,
+        file_unique_id=incoming.file_unique_id,
+        interface_language=lang,
+        language=prefs.recording_language,
+        scenario=prefs.scenario,
+        status_message_id=pending.status_id,
+        title=title,
+        notes=notes,
+    )
+    request = RelayRequest(
+        incoming.file_id, incoming.file_size, metadata, incoming.declared, pending.object_id
+    )
+    await bot.send_chat_action(pending.chat_id, ChatAction.UPLOAD_DOCUMENT)
+    reply, key = await _store(bot, ctx, fallback, request, metrics)
+    if reply not in ("received", "spooled"):
+        await _show_failure(bot, ctx, pending, reply)
+        return
+    await ctx.uploads.record(
+        Upload(
+            key, user.id, pending.chat_id, pending.status_id, incoming.file_unique_id, title, notes
+        )
+    )
+    await ctx.usage.add(user.id, audio_seconds=float(incoming.duration or 0))
+    if reply == "spooled":
+        ctx.editor.register(pending.chat_id, pending.status_id, stage=Stage.QUEUED, text="")
+        await bot.edit_message_text(
+            t(lang, "spooled"), chat_id=pending.chat_id, message_id=pending.status_id
+        )
+    else:
+        await ctx.editor.show(pending.progress(Stage.QUEUED))
+    await apply_pending_choice(ctx, bot, user.id, pending.object_id, key, lang)
+
+
+async def _send_status(
+    source: Message, ctx: BotContext, user_id: int, lang: Language, prefs: UserPrefs
+) -> _Pending:
+    """The status message comes first (its id travels in the metadata), with the scenario
+    buttons; then it shows the upload."""
+    object_id = uuid.uuid4()
+    markup = ctx.keyboards.status_scenarios(user_id, object_id, lang, prefs.scenario)
+    status = await source.reply(t(lang, "status_received"), reply_markup=markup)
+    pending = _Pending(user_id, source.chat.id, status.message_id, object_id, lang)
+    ctx.editor.register(
+        pending.chat_id,
+        pending.status_id,
+        stage=Stage.RECEIVED,
+        text=status.text or "",
+        markup=markup,
+    )
+    await ctx.editor.show(pending.progress(Stage.UPLOADING))
+    return pending
+
+
+async def _store(
+    bot: Bot,
+    ctx: BotContext,
+    fallback: SpoolFallback | None,
+    request: RelayRequest,
+    metrics: Metrics,
+) -> tuple[str, str]:
+    """Relay the file; the catalogue key of the outcome and the object key (if stored)."""
+    user_id = request.metadata.user_id
+    detail = ""
+    try:
+        reply, key = await store_recording(bot, ctx.store, fallback, request, ctx.settings)
+    except NotAudioError as exc:
+        log.info("intake.rejected", user_id=user_id, reason="not_audio", detail=str(exc))
+        reply, key = "not_audio", ""
+    except TelegramBadRequest as exc:
+        # A file without a declared size that the Bot API then refuses to hand over.
+        log.info("intake.rejected", user_id=user_id, reason="telegram_refused", detail=str(exc))
+        reply, key = "too_big_telegram", ""
+    except (StorageError, SpoolFullError, OSError, aiohttp.ClientError) as exc:
+        # aiohttp.ClientError: the download from Telegram broke off.
+        log.error("intake.upload_failed", user_id=user_id, reason=str(exc))
+        detail = str(exc)
+        reply, key = "upload_failed", ""
+    record_intake(metrics, reply, detail=detail)
+    return reply, key
+
+
+async def _show_failure(bot: Bot, ctx: BotContext, pending: _Pending, reply: str) -> None:
+    """The status message becomes the explanation (no second message)."""
+    discard_pending_choice(ctx, pending.user_id, pending.object_id)
+    ctx.editor.register(pending.chat_id, pending.status_id, stage=Stage.FAILED, text="")
+    limit = human_size(PUBLIC_BOT_API_DOWNLOAD_LIMIT, pending.lang)
+    await bot.edit_message_text(
+        t(pending.lang, reply, limit=limit), chat_id=pending.chat_id, message_id=pending.status_id
+    )
+
+
+def build_status_router() -> Router:
+    """The scenario buttons under status messages."""
+    router = Router(name="status")
+
+    @router.callback_query(Action("sc"))
+    async def on_scenario(
+        query: CallbackQuery, cb: Callback, ctx: BotContext, bot: Bot, lang: Language
+    ) -> None:
+        if len(cb.args) != 2:
+            await query.answer(t(lang, "button_invalid"), show_alert=True)
+            return
+        await choose(query, ctx, bot, cb.args, lang)
+
+    return router
