@@ -33,7 +33,7 @@ from voxpersona.jetstream import ensure_bot_consumer, ensure_stream, results_str
 from voxpersona.lifecycle import StartupError, run_service
 from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
-from voxpersona.settings import BotSettings, load_bot_settings
+from voxpersona.settings import BotSettings, library_minio_settings, load_bot_settings
 from voxpersona.storage import MinioObjectStore
 
 log = get_logger(__name__)
@@ -111,6 +111,9 @@ def build_context(
         uploads=uploads,
         library=Library(res.pool),
         store=res.store,
+        library_store=MinioObjectStore(
+            library_minio_settings(settings.minio), recorder=res.store.recorder
+        ),
         editor=editor,
         deliverer=deliverer,
         reanalysis=Reanalysis(res.nc, res.js, settings.streams.events_subject),
@@ -168,6 +171,8 @@ def secrets_of(settings: BotSettings) -> list[str]:
     ]
     if settings.vox.status_token is not None:
         values.append(settings.vox.status_token.get_secret_value())
+    if settings.minio.library_secret_key is not None:
+        values.append(settings.minio.library_secret_key.get_secret_value())
     return values
 
 

@@ -40,6 +40,8 @@ class BotContext:
     uploads: Uploads
     library: Library
     store: MinioObjectStore
+    # Downloads and deletions for the users' library, under its own MinIO credential.
+    library_store: MinioObjectStore
     editor: ProgressEditor
     deliverer: Deliverer
     reanalysis: Reanalysis

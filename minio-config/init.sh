@@ -37,7 +37,7 @@ fi
 sed -e "s/\"Days\": 30/\"Days\": $DAYS/" "$DIR/lifecycle.json" | mc ilm import "vp/$AUDIO"
 
 # Least-privilege policies, then the users that carry them.
-for name in bot reactor operator; do
+for name in bot library reactor operator; do
   sed -e "s/voxpersona-audio/$AUDIO/g" -e "s/voxpersona-storage/$RESULTS/g" \
     "$DIR/policies/$name.json" > "/tmp/$name.json"
   mc admin policy create vp "voxpersona-$name" "/tmp/$name.json"
@@ -48,6 +48,8 @@ attach() { # user, secret, policy; `attach` fails when already attached, which i
   mc admin policy attach vp "$3" --user "$1" >/dev/null 2>&1 || true
 }
 attach "$BOT_MINIO_ACCESS_KEY" "$BOT_MINIO_SECRET_KEY" voxpersona-bot
+# The bot's second, separately revocable credential: users' library (download, delete).
+attach "$LIBRARY_MINIO_ACCESS_KEY" "$LIBRARY_MINIO_SECRET_KEY" voxpersona-library
 attach "$REACTOR_MINIO_ACCESS_KEY" "$REACTOR_MINIO_SECRET_KEY" voxpersona-reactor
 if [ -n "${OPERATOR_MINIO_ACCESS_KEY:-}" ]; then
   attach "$OPERATOR_MINIO_ACCESS_KEY" "${OPERATOR_MINIO_SECRET_KEY:?set OPERATOR_MINIO_SECRET_KEY}" \

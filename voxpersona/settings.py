@@ -55,6 +55,10 @@ class MinioSettings(BaseSettings):
     endpoint: str
     access_key: SecretStr
     secret_key: SecretStr
+    # The bot's second credential, for the users' library (download, delete): the intake
+    # credential above can then be put-only. Unset: the library uses the main credential.
+    library_access_key: SecretStr | None = None
+    library_secret_key: SecretStr | None = None
     use_ssl: bool = True
     cert_path: Path | None = None
     region: str | None = None
@@ -79,6 +83,15 @@ class MinioSettings(BaseSettings):
         if "://" in value or "/" in value or not value:
             raise ValueError("must be host:port without scheme or path (TLS: set MINIO_USE_SSL)")
         return value
+
+
+def library_minio_settings(minio: MinioSettings) -> MinioSettings:
+    """The settings the bot's library store uses (its own credential when configured)."""
+    if minio.library_access_key is None or minio.library_secret_key is None:
+        return minio
+    return minio.model_copy(
+        update={"access_key": minio.library_access_key, "secret_key": minio.library_secret_key}
+    )
 
 
 class NatsSettings(BaseSettings):

@@ -36,7 +36,7 @@ async def ask_delete_all(message: Message, ctx: BotContext, lang: Language) -> N
 async def delete_all(query: CallbackQuery, ctx: BotContext, lang: Language) -> None:
     user_id = query.from_user.id
     try:
-        objects = await ctx.store.delete_user_objects(user_id)
+        objects = await ctx.library_store.delete_user_objects(user_id)
     except StorageError as exc:
         log.warning("bot.delete_all_failed", user_id=user_id, reason=str(exc))
         await query.answer(t(lang, "storage_unavailable"), show_alert=True)

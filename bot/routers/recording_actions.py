@@ -69,11 +69,11 @@ async def download(
     try:
         if card.size_bytes is not None and card.size_bytes <= options.download_inline_max_bytes:
             await bot.send_document(
-                chat_id, StoredObjectFile(ctx.store, card.bucket, card.object_key, filename)
+                chat_id, StoredObjectFile(ctx.library_store, card.bucket, card.object_key, filename)
             )
             return
         ttl = timedelta(seconds=options.download_link_ttl_seconds)
-        url = await ctx.store.presigned_get(card.bucket, card.object_key, ttl=ttl)
+        url = await ctx.library_store.presigned_get(card.bucket, card.object_key, ttl=ttl)
     except StorageError as exc:
         log.warning("bot.download_failed", user_id=query.from_user.id, reason=str(exc))
         await bot.send_message(chat_id, t(lang, "storage_unavailable"))
@@ -110,7 +110,7 @@ async def delete(query: CallbackQuery, cb: Callback, ctx: BotContext, lang: Lang
         await query.answer(t(lang, "delete_busy"), show_alert=True)
         return
     try:
-        await delete_objects(ctx.store, card, user_id)
+        await delete_objects(ctx.library_store, card, user_id)
     except StorageError as exc:
         log.warning("bot.delete_failed", user_id=user_id, reason=str(exc))
         await query.answer(t(lang, "storage_unavailable"), show_alert=True)

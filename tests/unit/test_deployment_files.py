@@ -67,28 +67,32 @@ def _actions(policy: dict[str, Any]) -> set[str]:
     return found
 
 
-def test_bot_policy_is_scoped_to_users_audio_and_results() -> None:
-    """The bot puts audio; for the users' library it may read and delete audio, delete result
-    documents and list under those prefixes (/delete_all) — nothing else, nowhere else."""
+def test_bot_policy_can_only_put_audio() -> None:
+    """The bot's intake credential: put (and multipart) under the audio prefix, nothing else."""
     policy = json.loads((ROOT / "minio-config" / "policies" / "bot.json").read_text())
     actions = _actions(policy)
     assert "s3:PutObject" in actions
-    assert "s3:*" not in actions
-    assert actions <= {
-        "s3:PutObject",
-        "s3:PutObjectTagging",
-        "s3:AbortMultipartUpload",
-        "s3:ListMultipartUploadParts",
-        "s3:GetObject",
-        "s3:DeleteObject",
-        "s3:ListBucket",
-    }
+    assert not any(
+        a.startswith(("s3:Get", "s3:Delete", "s3:List")) or a == "s3:*"
+        for a in actions
+        if a != "s3:ListMultipartUploadParts"
+    )
+    for statement in policy["Statement"]:
+        assert all(r.endswith("/audio/*") for r in statement["Resource"])
+
+
+def test_library_policy_is_scoped_to_users_audio_and_results() -> None:
+    """The bot's library credential may read and delete audio, delete result documents and list
+    under those prefixes (/delete_all) — never put, nothing elsewhere."""
+    policy = json.loads((ROOT / "minio-config" / "policies" / "library.json").read_text())
+    actions = _actions(policy)
+    assert actions == {"s3:GetObject", "s3:DeleteObject", "s3:ListBucket"}
     for statement in policy["Statement"]:
         for resource in statement["Resource"]:
             if statement["Action"] == ["s3:ListBucket"]:
                 prefixes = statement["Condition"]["StringLike"]["s3:prefix"]
                 assert set(prefixes) <= {"audio/*", "results/*"}
-            elif "s3:GetObject" in statement["Action"] or "s3:PutObject" in statement["Action"]:
+            elif "s3:GetObject" in statement["Action"]:
                 assert resource.endswith("voxpersona-audio/audio/*")  # never the results
             else:
                 assert resource.endswith(("/audio/*", "/results/*"))

@@ -74,3 +74,19 @@ def test_secrets_do_not_leak_through_repr(env: pytest.MonkeyPatch) -> None:
         "sk-openai-secret-value",
     ):
         assert secret not in text
+
+
+def test_library_credentials_are_separate_when_set(env: pytest.MonkeyPatch) -> None:
+    from voxpersona.settings import library_minio_settings
+
+    assert library_minio_settings(load_bot_settings().minio).access_key.get_secret_value() == (
+        "access"
+    )
+    env.setenv("MINIO_LIBRARY_ACCESS_KEY", "library-user")
+    env.setenv("MINIO_LIBRARY_SECRET_KEY", "library-secret-value")
+    minio = load_bot_settings().minio
+    library = library_minio_settings(minio)
+    assert library.access_key.get_secret_value() == "library-user"
+    assert library.secret_key.get_secret_value() == "library-secret-value"
+    assert minio.access_key.get_secret_value() == "access"  # intake keeps the put-only user
+    assert library.endpoint == minio.endpoint
