@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from tests.services import OPENAI_TEST_KEY, RunningServices
 from voxpersona.cli import dlq
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.localstack.fake_openai import FakeOpenAI
+from voxpersona.settings import ReactorSettings
 from voxpersona.storage import MinioObjectStore
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "minio-events"
@@ -82,6 +85,25 @@ async def test_rejected_on_every_call_fails_with_reason_and_user_is_told(
     )
 
 
+async def dlq_cli(settings: ReactorSettings, *args: str) -> list[str]:
+    """Run ``voxpersona dlq ARGS`` as an operator would; return its output lines."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NATS_", "DATABASE_"))}
+    env |= {"NATS_URL": settings.nats.url}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "voxpersona.cli",
+        "dlq",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, output.decode()
+    return output.decode().splitlines()
+
+
 async def test_exhausted_deliveries_dead_letter_then_requeue_finishes(
     services: RunningServices, openai_double: FakeOpenAI
 ) -> None:
@@ -111,7 +133,16 @@ async def test_exhausted_deliveries_dead_letter_then_requeue_finishes(
                 timeout=15,
             )
             openai_double.reset()  # the fault clears
-            assert await dlq.requeue(js, names, [letters[0].id]) == [letters[0].id]
+            # The operator's view: list, show, requeue through the CLI.
+            letter = str(letters[0].id)
+            listed = await dlq_cli(settings, "list")
+            assert any(line.startswith(f"{letter}\t") and key in line for line in listed)
+            shown = await dlq_cli(settings, "show", letter)
+            assert f"key: {key}" in shown
+            assert "code: transcriber_unavailable" in shown
+            assert "s3:ObjectCreated:Put" in "".join(shown)  # the original event, as JSON
+            requeued = await dlq_cli(settings, "requeue", letter)
+            assert any(letter in line for line in requeued), requeued
             assert not [x for x in await dlq.list_letters(js, names) if x.key == key]
         finally:
             await nc.close()
