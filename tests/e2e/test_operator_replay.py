@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import asyncpg
-import nats
 
 from tests.audio import ogg_opus
+from tests.reactor_harness import wait_idle
 from tests.services import RunningServices
 from voxpersona.localstack.fake_telegram import FakeUser
 
@@ -51,26 +51,11 @@ async def voxpersona(services: RunningServices, cwd: Path, *args: str) -> str:
     return output.decode()
 
 
-async def wait_idle(services: RunningServices) -> None:
-    names = services.reactor_settings.streams
-    nc = await nats.connect(services.reactor_settings.nats.url)
-    try:
-        js = nc.jetstream()
-        async with asyncio.timeout(20):
-            while True:
-                info = await js.consumer_info(names.events_stream, names.reactor_durable)
-                if info.num_pending == 0 and info.num_ack_pending == 0:
-                    return
-                await asyncio.sleep(0.1)
-    finally:
-        await nc.close()
-
-
 async def test_replay_dry_run_skip_and_force(services: RunningServices, tmp_path: Path) -> None:
     services.openai.reset()
     services.telegram.user_sends_voice(USER, ogg_opus(0.3, frequency=1200.0), duration=1)
     await services.telegram.wait_for(lambda: len(transcripts(services)) == 1, timeout=20)
-    await wait_idle(services)
+    await wait_idle(services.reactor_settings)
 
     listed = await voxpersona(services, tmp_path, "replay", "--user", str(USER.id), "--dry-run")
     assert f"audio/{USER.id}/" in listed
@@ -79,14 +64,14 @@ async def test_replay_dry_run_skip_and_force(services: RunningServices, tmp_path
 
     plain = await voxpersona(services, tmp_path, "replay", "--user", str(USER.id))
     assert "replayed 0, forced 0, skipped 1 already done" in plain
-    await wait_idle(services)
+    await wait_idle(services.reactor_settings)
     await asyncio.sleep(1.0)
     assert len(transcripts(services)) == 1
 
     forced = await voxpersona(services, tmp_path, "replay", "--user", str(USER.id), "--force")
     assert "forced 1" in forced
     await services.telegram.wait_for(lambda: len(transcripts(services)) == 2, timeout=20)
-    await wait_idle(services)
+    await wait_idle(services.reactor_settings)
     await asyncio.sleep(1.0)
     assert len(transcripts(services)) == 2  # forced once, delivered once
 

@@ -13,6 +13,7 @@ import nats
 import pytest
 
 from tests.audio import ogg_opus
+from tests.reactor_harness import wait_idle
 from tests.services import RunningServices
 from voxpersona.contracts.keys import parse_audio_key, result_key
 from voxpersona.contracts.metadata import RecordingMetadata
@@ -32,22 +33,6 @@ def transcript_messages(services: RunningServices, chat_id: int) -> list[str]:
         for m in services.telegram.messages_to(chat_id)
         if m.text and "fake transcript" in m.text
     ]
-
-
-async def wait_consumer_idle(services: RunningServices, timeout: float = 15.0) -> None:
-    """Until the reactor's durable consumer has nothing pending or unacknowledged."""
-    names = services.reactor_settings.streams
-    nc = await nats.connect(services.reactor_settings.nats.url)
-    try:
-        js = nc.jetstream()
-        async with asyncio.timeout(timeout):
-            while True:
-                info = await js.consumer_info(names.events_stream, names.reactor_durable)
-                if info.num_pending == 0 and info.num_ack_pending == 0:
-                    return
-                await asyncio.sleep(0.1)
-    finally:
-        await nc.close()
 
 
 async def fetch_recordings(services: RunningServices, user_id: int) -> list[asyncpg.Record]:
@@ -107,14 +92,14 @@ async def test_voice_message_comes_back_as_transcript(services: RunningServices)
     request = next(r for r in services.openai.transcription_requests if r.sha256 == digest)
     assert request.filename.endswith(".ogg")
 
-    await wait_consumer_idle(services)
+    await wait_idle(services.reactor_settings)
 
 
 async def test_duplicate_event_gives_one_reply_and_one_row(services: RunningServices) -> None:
     user = new_user("en")
     audio = ogg_opus(0.5, frequency=330.0)
     await send_voice_and_wait(services, user, audio)
-    await wait_consumer_idle(services)
+    await wait_idle(services.reactor_settings)
 
     # MinIO sets no Nats-Msg-Id and may send an event again: replay the very same payload.
     nc = await nats.connect(services.reactor_settings.nats.url)
@@ -127,7 +112,7 @@ async def test_duplicate_event_gives_one_reply_and_one_row(services: RunningServ
         await js.publish(names.events_subject, payloads[0])
     finally:
         await nc.close()
-    await wait_consumer_idle(services)
+    await wait_idle(services.reactor_settings)
     await asyncio.sleep(1.0)  # a second reply, if there were one, would arrive now
 
     assert len(transcript_messages(services, user.id)) == 1
