@@ -4,7 +4,6 @@ a user in the (fake) Telegram chat gets a transcript; SIGTERM stops everything c
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest_asyncio
 
 from tests.audio import ogg_opus
+from tests.cli import SERVICE_PREFIXES, environment
 from voxpersona.localstack.fake_openai import FakeOpenAI
 from voxpersona.localstack.fake_telegram import FakeTelegram, FakeUser
 
@@ -30,11 +30,7 @@ async def test_dev_runs_a_working_bot_on_the_embedded_stack(
     tmp_path: Path, fakes: tuple[FakeTelegram, FakeOpenAI]
 ) -> None:
     telegram, openai = fakes
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MINIO_", "NATS_", "DATABASE_", "OPENAI_", "TELEGRAM_"))
-    }
+    env = environment({}, drop=SERVICE_PREFIXES)
     env |= {
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": telegram.base_url,

@@ -4,13 +4,12 @@ a plain replay skips what is done (no second message), ``--force`` reprocesses i
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from pathlib import Path
 
 import asyncpg
 
 from tests.audio import ogg_opus
+from tests.cli import SERVICE_PREFIXES, run_voxpersona
 from tests.reactor_harness import wait_idle
 from tests.services import RunningServices
 from voxpersona.localstack.fake_telegram import FakeUser
@@ -28,27 +27,12 @@ def transcripts(services: RunningServices) -> list[str]:
 
 async def voxpersona(services: RunningServices, cwd: Path, *args: str) -> str:
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MINIO_", "NATS_", "DATABASE_", "OPENAI_", "TELEGRAM_"))
-    }
-    env |= {
         "NATS_URL": services.reactor_settings.nats.url,
         "DATABASE_URL": services.reactor_settings.database.url.get_secret_value(),
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "voxpersona.cli",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, output.decode()
-    return output.decode()
+    code, output = await run_voxpersona(*args, env=env, drop=SERVICE_PREFIXES, cwd=cwd)
+    assert code == 0, output
+    return output
 
 
 async def test_replay_dry_run_skip_and_force(services: RunningServices, tmp_path: Path) -> None:

@@ -3,16 +3,14 @@ local stack, uploads the file, lets a reactor process the event and prints the t
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
 
 from tests.audio import ogg_opus
+from tests.cli import SERVICE_PREFIXES, run_voxpersona
 from tests.speech import clip, normalise, spoken_text
 from voxpersona.localstack.fake_openai import FakeOpenAI
 
@@ -26,24 +24,7 @@ async def openai_server() -> AsyncIterator[FakeOpenAI]:
 
 
 async def run_cli(tmp_path: Path, *args: str, env: dict[str, str]) -> tuple[int, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MINIO_", "NATS_", "DATABASE_", "OPENAI_", "TELEGRAM_"))
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "voxpersona.cli",
-        *args,
-        cwd=tmp_path,
-        env={**clean, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=90)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    return await run_voxpersona(*args, env=env, drop=SERVICE_PREFIXES, cwd=tmp_path, timeout=90)
 
 
 async def test_process_prints_the_transcript_of_exactly_that_file(

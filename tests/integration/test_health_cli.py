@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 from pydantic import SecretStr
 
 from reactor.db.migrate import migrate
+from tests.cli import run_voxpersona
 from voxpersona.cli.health import health_report
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.jetstream import ensure_durable
@@ -97,27 +96,15 @@ async def health_stack() -> AsyncIterator[HealthStack]:
 
 
 async def run_health(env: dict[str, str], *args: str) -> tuple[int, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MINIO_", "NATS_", "DATABASE_", "OPENAI_", "VOXPERSONA_"))
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "voxpersona.cli",
+    return await run_voxpersona(
         "health",
         "--timeout",
         "3",
         *args,
+        env=env,
+        drop=("MINIO_", "NATS_", "DATABASE_", "OPENAI_", "VOXPERSONA_"),
         cwd=Path(__file__).parent,
-        env={**clean, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
 
 
 def statuses(report: dict[str, Any]) -> dict[str, str]:

@@ -3,16 +3,14 @@ the token on /metrics, and counters that move with real traffic."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.audio import ogg_opus
+from tests.cli import run_voxpersona
 from tests.ops import AUTH, get, scrape, scrape_until
 from tests.services import STATUS_TEST_TOKEN, RunningServices
 from voxpersona.localstack.fake_telegram import FakeUser
@@ -141,30 +139,21 @@ async def test_stats_command_reads_both_services_and_the_index(
     await scrape_until(
         services.bot_http, lambda s: s.get("voxpersona_stage_duration_seconds_count") > 0
     )
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MINIO_", "NATS_", "DATABASE_", "OPENAI_", "VOXPERSONA_"))
-    }
-    env["DATABASE_URL"] = services.reactor_settings.database.url.get_secret_value()
-    env["VOXPERSONA_STATUS_TOKEN"] = STATUS_TEST_TOKEN
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "voxpersona.cli",
+    code, output = await run_voxpersona(
         "stats",
         "--json",
         "--metrics-url",
         f"{services.reactor_http}/metrics",
         "--metrics-url",
         f"{services.bot_http}/metrics",
+        env={
+            "DATABASE_URL": services.reactor_settings.database.url.get_secret_value(),
+            "VOXPERSONA_STATUS_TOKEN": STATUS_TEST_TOKEN,
+        },
+        drop=("MINIO_", "NATS_", "DATABASE_", "OPENAI_", "VOXPERSONA_"),
         cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, output.decode()
+    assert code == 0, output
     report = json.loads(output)
     kpis = {k["name"]: k for k in report["kpis"]}
     assert kpis["upload success rate"]["value"] > 0

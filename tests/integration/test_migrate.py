@@ -3,13 +3,11 @@ and never touching objects this migration did not create. Fresh buckets per test
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 import uuid
 from pathlib import Path
 
 from tests.audio import ogg_opus
+from tests.cli import minio_env, run_voxpersona
 from tests.stacks import Stack
 from voxpersona.contracts.keys import parse_audio_key
 from voxpersona.contracts.metadata import RecordingMetadata
@@ -134,30 +132,9 @@ async def test_objects_already_present_are_recorded_but_never_rolled_back(
 
 
 async def run_cli(store: MinioObjectStore, cwd: Path, *args: str) -> tuple[int, str]:
-    settings = store.settings
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("MINIO_")},
-        "MINIO_ENDPOINT": settings.endpoint,
-        "MINIO_ACCESS_KEY": settings.access_key.get_secret_value(),
-        "MINIO_SECRET_KEY": settings.secret_key.get_secret_value(),
-        "MINIO_USE_SSL": "false",
-        "MINIO_AUDIO_BUCKET_NAME": settings.audio_bucket_name,
-        "MINIO_BUCKET_NAME": settings.bucket_name,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "voxpersona.cli",
-        "migrate",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    return await run_voxpersona(
+        "migrate", *args, env=minio_env(store.settings), drop=("MINIO_",), cwd=cwd
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
 
 
 async def test_cli_round_trip(stack: Stack, tmp_path: Path) -> None:

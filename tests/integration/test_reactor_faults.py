@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest_asyncio
 
 from reactor.dead_letters import HEADER_CODE
 from tests.audio import ogg_opus
+from tests.cli import run_voxpersona
 from tests.reactor_harness import (
     dsn,
     fresh_audio_bucket,
@@ -87,21 +86,11 @@ async def test_rejected_on_every_call_fails_with_reason_and_user_is_told(
 
 async def dlq_cli(settings: ReactorSettings, *args: str) -> list[str]:
     """Run ``voxpersona dlq ARGS`` as an operator would; return its output lines."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NATS_", "DATABASE_"))}
-    env |= {"NATS_URL": settings.nats.url}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "voxpersona.cli",
-        "dlq",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    code, output = await run_voxpersona(
+        "dlq", *args, env={"NATS_URL": settings.nats.url}, drop=("NATS_", "DATABASE_")
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, output.decode()
-    return output.decode().splitlines()
+    assert code == 0, output
+    return output.splitlines()
 
 
 async def test_exhausted_deliveries_dead_letter_then_requeue_finishes(

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 from minio.notificationconfig import NotificationConfig, PrefixFilterRule, QueueConfig
 
+from tests.cli import minio_env, run_voxpersona
 from tests.stacks import Stack
 from voxpersona.cli.storage import run_health
 from voxpersona.localstack.ports import free_port
@@ -112,30 +111,8 @@ async def test_drift_is_reported_then_repaired_keeping_foreign_rules(stack: Stac
 
 
 async def run_cli(tmp_path: Path, store: MinioObjectStore, *args: str) -> tuple[int, str]:
-    settings = store.settings
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("MINIO_")},
-        "MINIO_ENDPOINT": settings.endpoint,
-        "MINIO_ACCESS_KEY": settings.access_key.get_secret_value(),
-        "MINIO_SECRET_KEY": settings.secret_key.get_secret_value(),
-        "MINIO_USE_SSL": "false",
-        "MINIO_AUDIO_BUCKET_NAME": settings.audio_bucket_name,
-        "MINIO_BUCKET_NAME": settings.bucket_name,
-        "MINIO_MAX_RETRIES": "0",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "voxpersona.cli",
-        *args,
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    env = {**minio_env(store.settings), "MINIO_MAX_RETRIES": "0"}
+    return await run_voxpersona(*args, env=env, drop=("MINIO_",), cwd=tmp_path)
 
 
 async def test_cli_check_init_check(stack: Stack, tmp_path: Path) -> None:

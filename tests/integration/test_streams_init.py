@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 import nats
 
+from tests.cli import run_voxpersona
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.localstack.nats import NatsServer
 
 
 async def run_init(url: str, cwd: Path) -> tuple[int, str]:
-    env = {
-        **os.environ,
-        "NATS_URL": url,
-        "VOXPERSONA_ACK_WAIT_SECONDS": "45",
-        "VOXPERSONA_MAX_DELIVER": "5",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "voxpersona.cli",
-        "streams",
-        "init",
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    env = {"NATS_URL": url, "VOXPERSONA_ACK_WAIT_SECONDS": "45", "VOXPERSONA_MAX_DELIVER": "5"}
+    return await run_voxpersona("streams", "init", env=env, cwd=cwd)
 
 
 async def test_streams_and_consumers_exist_after_init_and_init_is_idempotent(
