@@ -20,9 +20,7 @@ from voxpersona.observability.http import ObservabilityServer
 from voxpersona.observability.metrics import Metrics
 from voxpersona.observability.readiness import (
     Readiness,
-    minio_check,
-    nats_check,
-    postgres_check,
+    service_checks,
 )
 from voxpersona.observability.runtime import QUEUE_SAMPLE_SECONDS, serving, status_token
 from voxpersona.observability.sampling import QueueSampler, WatchedConsumer
@@ -41,11 +39,7 @@ async def bot_observability(
     """Serve /healthz, /readyz and /metrics while the bot runs."""
     names = settings.streams
     readiness = Readiness(
-        {
-            "minio": minio_check(settings.minio),
-            "nats": nats_check(nc),
-            "postgres": postgres_check(pool),
-        },
+        service_checks(settings.minio, nc, pool),
         metrics,
     )
     sampler = QueueSampler(js, metrics, (WatchedConsumer(names.results_stream, names.bot_durable),))

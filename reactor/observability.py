@@ -26,9 +26,7 @@ from voxpersona.observability.metrics import Metrics
 from voxpersona.observability.readiness import (
     Readiness,
     loaded_check,
-    minio_check,
-    nats_check,
-    postgres_check,
+    service_checks,
 )
 from voxpersona.observability.recent import Failure
 from voxpersona.observability.runtime import QUEUE_SAMPLE_SECONDS, serving, status_token
@@ -218,9 +216,7 @@ async def reactor_observability(
     names = settings.streams
     readiness = Readiness(
         {
-            "minio": minio_check(settings.minio),
-            "nats": nats_check(nc),
-            "postgres": postgres_check(pool),
+            **service_checks(settings.minio, nc, pool),
             **({"transcriber": loaded_check(transcriber)} if transcriber else {}),
         },
         metrics,

@@ -131,3 +131,10 @@ def loaded_check(facts: dict[str, str]) -> ReadyCheck:
         return ok("loaded", detail, **facts)
 
     return check
+
+
+def service_checks(
+    minio: MinioSettings, nc: NatsClient, pool: asyncpg.Pool
+) -> dict[str, ReadyCheck]:
+    """What both services need to be ready: MinIO, NATS and PostgreSQL."""
+    return {"minio": minio_check(minio), "nats": nats_check(nc), "postgres": postgres_check(pool)}
