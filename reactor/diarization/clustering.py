@@ -22,19 +22,33 @@ MIN_SILHOUETTE = 0.25
 MIN_CLUSTER_SHARE = 0.05
 MIN_CLUSTER_WINDOWS = 3  # fewer windows than this (about 2.5 s of speech) is not a speaker
 MAX_AUTOMATIC = 10
+# Linkage and silhouettes hold windows x windows distances: beyond this many windows (about an
+# hour of speech at a 0.8 s hop) a strided sample is clustered and the rest join its centroids.
+MAX_CLUSTERED = 4000
 REFINE_ROUNDS = 3
 
 Labels = npt.NDArray[np.intp]
 
 
-def cluster(embeddings: FloatArray, bounds: SpeakerBounds) -> Labels:
+def cluster(
+    embeddings: FloatArray, bounds: SpeakerBounds, *, max_clustered: int = MAX_CLUSTERED
+) -> Labels:
     """A cluster label (0-based) per embedding row."""
     count = len(embeddings)
     if count <= 1 or bounds.high == 1:
         return np.zeros(count, dtype=np.intp)
+    normed = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    if count <= max_clustered:
+        return _cluster_all(normed, bounds)
+    sample = normed[:: -(-count // max_clustered)]
+    present, centres = _centroids(sample, _cluster_all(sample, bounds))
+    return _refine(normed, present[np.argmax(normed @ centres.T, axis=1)])
+
+
+def _cluster_all(normed: FloatArray, bounds: SpeakerBounds) -> Labels:
     from scipy.cluster.hierarchy import fcluster, linkage
 
-    normed = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    count = len(normed)
     tree = linkage(normed, method="average", metric="cosine")
 
     def cut(k: int) -> Labels:
@@ -44,9 +58,10 @@ def cluster(embeddings: FloatArray, bounds: SpeakerBounds) -> Labels:
     if bounds.exact is not None:
         return cut(bounds.exact)
     best, best_score = np.zeros(count, dtype=np.intp), -1.0
+    distance = 1.0 - normed @ normed.T
     for k in range(max(2, bounds.low), min(bounds.high, count, MAX_AUTOMATIC) + 1):
         labels = _absorb_small(normed, cut(k), minimum=bounds.low)
-        score = silhouette(normed, labels)
+        score = silhouette(distance, labels)
         if score > best_score:
             best, best_score = labels, score
     if best_score < MIN_SILHOUETTE and bounds.low <= 1:
@@ -54,12 +69,11 @@ def cluster(embeddings: FloatArray, bounds: SpeakerBounds) -> Labels:
     return best
 
 
-def silhouette(normed: FloatArray, labels: Labels) -> float:
-    """Mean silhouette on cosine distance; 0 for a single cluster."""
+def silhouette(distance: FloatArray, labels: Labels) -> float:
+    """Mean silhouette over a pairwise distance matrix; 0 for a single cluster."""
     present = np.unique(labels)
     if len(present) < 2:
         return 0.0
-    distance = 1.0 - normed @ normed.T
     members = (labels[:, None] == present[None, :]).astype(np.float32)
     sizes = members.sum(axis=0)
     totals = distance @ members  # (windows, clusters): summed distance to each cluster

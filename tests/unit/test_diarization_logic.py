@@ -155,3 +155,12 @@ def test_mel_front_end_shape_and_band_of_a_tone() -> None:
         32767 * 10 ** (-30 / 20), rel=1e-3
     )
     assert normalize_volume(tone) is tone  # never made quieter
+
+
+def test_many_windows_are_clustered_from_a_sample_and_all_labelled() -> None:
+    embeddings = _voices(2, 60, spread=0.15)
+    labels = cluster(embeddings, SpeakerBounds(), max_clustered=30)
+    assert len(labels) == 120
+    assert len(set(labels[:60].tolist())) == 1
+    assert len(set(labels[60:].tolist())) == 1
+    assert labels[0] != labels[60]
