@@ -1,12 +1,12 @@
 """Grouping speaker embeddings: agglomerative clustering on cosine distance (numpy, scipy).
 
 Average-linkage clustering of the windows' embeddings, cut into ``k`` clusters, which then
-settle by reassigning each window to its nearest centroid. With an exact count that is the
-answer. Otherwise every ``k`` within the bounds is tried, clusters too small to be a speaker
-(a cough, a laugh, a window across a turn change) join their nearest neighbour, and the count
-with the best mean silhouette wins; below ``MIN_SILHOUETTE`` there is one voice. (A fixed
-distance threshold did worse: GE2E's 1.6 s windows of one voice and of two similar voices
-overlap in distance, but one voice never forms well-separated groups.)
+settle by reassigning each window to its nearest centroid. Clusters too small to be a speaker
+(a cough, a laugh, a window across a turn change) join their nearest neighbour. With an exact
+count, the tree is cut finer until ``k`` clusters remain after that. Otherwise every ``k``
+within the bounds is tried and the best mean silhouette wins; below ``MIN_SILHOUETTE`` there
+is one voice. (A fixed distance threshold did worse: GE2E's 1.6 s windows of one voice and of
+two similar voices overlap in distance, but one voice never forms well-separated groups.)
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ MAX_AUTOMATIC = 10
 # hour of speech at a 0.8 s hop) a strided sample is clustered and the rest join its centroids.
 MAX_CLUSTERED = 4000
 REFINE_ROUNDS = 3
+EXACT_EXTRA_CUTS = 4
 
 Labels = npt.NDArray[np.intp]
 
@@ -56,6 +57,12 @@ def _cluster_all(normed: FloatArray, bounds: SpeakerBounds) -> Labels:
         return _refine(normed, np.asarray(labels, dtype=np.intp) - 1)
 
     if bounds.exact is not None:
+        # An outlier window (a cough, a turn change) can take one of the k clusters of a plain
+        # cut: cut finer until k clusters remain once such tiny clusters are absorbed.
+        for extra in range(EXACT_EXTRA_CUTS + 1):
+            labels = _absorb_small(normed, cut(bounds.exact + extra), minimum=1)
+            if len(np.unique(labels)) == min(bounds.exact, count):
+                return _refine(normed, labels)
         return cut(bounds.exact)
     best, best_score = np.zeros(count, dtype=np.intp), -1.0
     distance = 1.0 - normed @ normed.T
