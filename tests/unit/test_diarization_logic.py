@@ -167,7 +167,8 @@ def test_many_windows_are_clustered_from_a_sample_and_all_labelled() -> None:
 
 
 def test_exact_count_is_not_spent_on_an_outlier_window() -> None:
-    embeddings = np.concatenate([_voices(3, 15, spread=0.15), _voices(1, 1, 0.0, seed=11)])
-    labels = cluster(embeddings, SpeakerBounds(exact=3))
+    voices = _voices(3, 15, spread=0.15)
+    outlier = -voices.mean(axis=0, keepdims=True)  # far from everyone: a plain cut isolates it
+    labels = cluster(np.concatenate([voices, outlier]), SpeakerBounds(exact=3))
     assert len(set(labels.tolist())) == 3
     assert all(len(set(labels[i * 15 : (i + 1) * 15].tolist())) == 1 for i in range(3))
