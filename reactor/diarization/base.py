@@ -98,3 +98,7 @@ class Diarizer(Protocol):
     async def diarize(self, path: Path, *, bounds: SpeakerBounds) -> Diarization:
         """Speaker turns of ``path`` within ``bounds``."""
         ...
+
+    def close(self) -> None:
+        """Release the worker threads."""
+        ...

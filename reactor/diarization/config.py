@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reactor.diarization.base import SpeakerBounds
-from reactor.diarization.engine import DiarizerOptions
+from reactor.diarization.base import Diarizer, SpeakerBounds
+from reactor.diarization.engine import DiarizerOptions, LocalDiarizer
 from voxpersona.settings import VoxSettings
 
 
@@ -13,6 +13,11 @@ def diarizer_options(vox: VoxSettings) -> DiarizerOptions:
         parallel=vox.diarization_parallel,
         device=vox.diarization_device,
     )
+
+
+def build_diarizer(vox: VoxSettings) -> Diarizer:
+    """The diarizer the reactor runs (loads the model now; a bad model stops start-up)."""
+    return LocalDiarizer.load(diarizer_options(vox))
 
 
 def speaker_bounds(vox: VoxSettings, *, exact: int | None = None) -> SpeakerBounds:

@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from reactor.diarization.base import SpeakerBounds
+from reactor.diarization.config import build_diarizer, speaker_bounds
 from reactor.diarization.der import diarization_error_rate
 from reactor.diarization.engine import DiarizerOptions, LocalDiarizer
 from reactor.diarization.ge2e import bundled_model_path
 from tests.conversations import conversation, encode_wav, utterance
 from voxpersona.lifecycle import StartupError
+from voxpersona.settings import VoxSettings
 
 MAX_DER = 0.10
 
@@ -120,14 +122,18 @@ async def test_stereo_call_is_split_by_channel_from_a_file(
     assert (await diarizer.diarize(mono, bounds=SpeakerBounds())).method == "clustering"
 
 
-def test_model_loads_from_a_configured_path(tmp_path: Path) -> None:
+async def test_model_loads_from_a_configured_path(tmp_path: Path) -> None:
     copy = tmp_path / "speaker-model.npz"
     copy.write_bytes(bundled_model_path().read_bytes())
-    engine = LocalDiarizer.load(DiarizerOptions(model_path=copy))
+    vox = VoxSettings(diarization_model=copy, diarization_speakers=2)
+    engine = build_diarizer(vox)
     try:
         assert engine.model == "ge2e:speaker-model"
         audio, reference = conversation(alternating("en_male", "en_female", turns=6))
-        result = engine.diarize_samples(audio, SpeakerBounds(exact=2))
+        path = tmp_path / "talk.wav"
+        path.write_bytes(encode_wav(audio))
+        result = await engine.diarize(path, bounds=speaker_bounds(vox))
+        assert result.model == "ge2e:speaker-model"
         assert diarization_error_rate(reference, result.turns) < MAX_DER
     finally:
         engine.close()
