@@ -114,7 +114,8 @@ def single_threaded_blas() -> None:
     The encoder's matrix products are small (64 x 256 by 256 x 1024 per LSTM step): BLAS threads
     only add synchronisation, and on a busy server (Whisper on every core) their spinning made
     the stage 3-5 times slower than one thread (measured here). Recordings diarize in parallel
-    through ``parallel`` instead. The reactor's other numpy work is light.
+    through ``parallel`` instead. The reactor's other numpy work is light, and CTranslate2
+    (Whisper) threads with OpenMP, which this leaves alone.
     """
     from threadpoolctl import threadpool_limits
 
