@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from reactor.diarization.base import SpeakerBounds
@@ -16,6 +17,7 @@ from reactor.diarization.config import build_diarizer, speaker_bounds
 from reactor.diarization.der import diarization_error_rate
 from reactor.diarization.engine import DiarizerOptions, LocalDiarizer
 from reactor.diarization.ge2e import bundled_model_path
+from reactor.errors import PermanentError
 from tests.conversations import conversation, encode_wav, utterance
 from voxpersona.lifecycle import StartupError
 from voxpersona.settings import VoxSettings
@@ -144,3 +146,18 @@ async def test_model_loads_from_a_configured_path(tmp_path: Path) -> None:
     with pytest.raises(StartupError, match="cannot be loaded"):
         LocalDiarizer.load(DiarizerOptions(model_path=broken))
     assert utterance("en_budget").size > 0
+
+
+async def test_bad_or_silent_audio_fails_precisely_or_has_nobody(
+    diarizer: LocalDiarizer, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.ogg"
+    broken.write_bytes(b"OggS" + b"\x00" * 200)
+    with pytest.raises(PermanentError) as caught:
+        await diarizer.diarize(broken, bounds=SpeakerBounds())
+    assert caught.value.code in {"undecodable_audio", "not_audio"}
+    silent = tmp_path / "silent.wav"
+    silent.write_bytes(encode_wav(np.zeros((1, 5 * 16_000), dtype=np.float32)))
+    result = await diarizer.diarize(silent, bounds=SpeakerBounds())
+    assert (result.method, result.speakers, result.turns) == ("single", 0, ())
+    assert result.duration == pytest.approx(5.0)
