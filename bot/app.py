@@ -116,7 +116,7 @@ def build_context(
         ),
         editor=editor,
         deliverer=deliverer,
-        reanalysis=Reanalysis(res.nc, res.js, settings.streams.events_subject),
+        reanalysis=Reanalysis(res.nc, res.js, settings.streams.commands_subject),
         signer=CallbackSigner(callback_secret(settings)),
     )
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from reactor.pipeline import PipelineDeps, fail_exhausted
+from reactor.pipeline import PipelineDeps, delivery_owner, fail_exhausted
 from voxpersona.logging import get_logger
 
 log = get_logger(__name__)
@@ -53,6 +53,9 @@ class DeadLetters:
                 self._deps,
                 code="retries_exhausted",
                 reason=f"gave up after {meta.num_delivered} attempts: {reason}",
+                lease_owner=delivery_owner(
+                    self._deps.owner, meta.sequence.stream, meta.num_delivered
+                ),
             )
         except Exception as exc:
             # The dead letter is stored; requeueing it later will finish the bookkeeping.

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from reactor.db.recordings import recording_id_for
 from voxpersona.contracts.events import BucketEvent, EventKind, MalformedEventError
 from voxpersona.contracts.events import parse_notification as parse
+from voxpersona.recordings import recording_id_for
 
 HEADER_REPLAY_OF = "VP-Replay-Of"
 

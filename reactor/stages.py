@@ -15,13 +15,6 @@ from typing import Any
 
 from reactor.analysis import ChatModel, ScenarioBook, StepOutput, run_scenario
 from reactor.analysis.scenarios import Language
-from reactor.db.recordings import (
-    AnalysisStepRow,
-    CompletedTranscript,
-    NewRecording,
-    Recording,
-    Recordings,
-)
 from reactor.errors import PermanentError, TransientError
 from reactor.progress import ChunkedProgress
 from reactor.transcribing import TranscribeOptions, TranscribeReport, transcribe_file
@@ -29,6 +22,13 @@ from reactor.transcription import Transcriber, Transcript
 from voxpersona.contracts.events import BucketEvent
 from voxpersona.contracts.keys import parse_audio_key, result_key
 from voxpersona.logging import get_logger
+from voxpersona.recordings import (
+    AnalysisStepRow,
+    CompletedTranscript,
+    NewRecording,
+    Recording,
+    Recordings,
+)
 from voxpersona.storage import MinioObjectStore, StorageError, StorageNotFoundError
 
 log = get_logger(__name__)
@@ -120,6 +120,7 @@ async def commit_transcript(
     *,
     store: MinioObjectStore,
     recordings: Recordings,
+    owner: str,
     analysis_pending: bool,
 ) -> None:
     """Results bucket first, then the row: a row marked done always has its document."""
@@ -150,6 +151,7 @@ async def commit_transcript(
             chunk_count=len(report.chunks),
             timings=report.timings,
         ),
+        owner=owner,
         analysis_pending=analysis_pending,
     )
 
@@ -160,6 +162,7 @@ async def analyse_recording(
     *,
     store: MinioObjectStore,
     recordings: Recordings,
+    owner: str,
     interface_language: str | None,
     heartbeat: Heartbeat,
 ) -> None:
@@ -181,7 +184,7 @@ async def analyse_recording(
         )
     except PermanentError as exc:
         log.error("analysis.failed", scenario=scenario.name, code=exc.code, reason=exc.message)
-        await recordings.fail_analysis(recording.id, code=exc.code, reason=exc.message)
+        await recordings.fail_analysis(recording.id, owner=owner, code=exc.code, reason=exc.message)
         return
     elapsed = round(time.perf_counter() - started, 4)
     await _put_json(
@@ -191,7 +194,7 @@ async def analyse_recording(
     )
     rows = [AnalysisStepRow(s.name, s.output, s.model, s.chunks) for s in steps]
     await recordings.complete_analysis(
-        recording.id, rows, scenario=scenario.name, timings={"analysis": elapsed}
+        recording.id, rows, owner=owner, scenario=scenario.name, timings={"analysis": elapsed}
     )
     log.info("analysis.done", scenario=scenario.name, steps=len(steps), seconds=elapsed)
 

@@ -17,7 +17,6 @@ from minio.commonconfig import ENABLED, Filter
 from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 from pydantic import SecretStr
 
-from reactor.db.migrate import migrate
 from tests.cli import run_voxpersona
 from voxpersona.cli.health import health_report
 from voxpersona.contracts.subjects import StreamNames
@@ -25,6 +24,7 @@ from voxpersona.jetstream import ensure_durable
 from voxpersona.localstack.fake_openai import FakeOpenAI
 from voxpersona.localstack.stack import LocalStack
 from voxpersona.observability.health import exit_code
+from voxpersona.recordings.schema import migrate
 from voxpersona.settings import OpenAISettings, ReactorSettings, VoxSettings
 from voxpersona.storage import MinioObjectStore
 
