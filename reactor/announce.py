@@ -61,7 +61,7 @@ async def announce_owed(
     if message is None:
         return False
     if silent:
-        log.info("recording.announce_suppressed", part=message.part, reason="migration")
+        log.info("recording.announce_suppressed", part=message.part)
     else:
         await publisher.publish(message)
     if message.part == "analysis":

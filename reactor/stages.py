@@ -25,6 +25,7 @@ from voxpersona.logging import get_logger
 from voxpersona.recordings import (
     AnalysisStepRow,
     CompletedTranscript,
+    LeaseLostError,
     NewRecording,
     Recording,
     Recordings,
@@ -68,6 +69,17 @@ async def _put_json(store: MinioObjectStore, key: str, document: dict[str, Any])
         )
     except StorageError as exc:
         raise storage_error(exc, what="store result") from exc
+
+
+async def _forget_if_deleted(store: MinioObjectStore, key: str, lost: LeaseLostError) -> None:
+    """The user deleted the recording while we worked: remove the document we just stored
+    (their words must not outlive their deletion)."""
+    if not lost.deleted:
+        return
+    try:
+        await store.delete(store.results_bucket, key)
+    except StorageError as exc:
+        log.error("recording.orphan_document", key=key, reason=str(exc))
 
 
 async def transcribe_recording(
@@ -138,6 +150,22 @@ async def commit_transcript(
     }
     await _put_json(store, key, document)
     report.timings["store"] = round(time.perf_counter() - started, 4)
+    try:
+        await _complete(new, transcript, report, key, recordings, owner, analysis_pending)
+    except LeaseLostError as lost:
+        await _forget_if_deleted(store, key, lost)
+        raise
+
+
+async def _complete(
+    new: NewRecording,
+    transcript: Transcript,
+    report: TranscribeReport,
+    key: str,
+    recordings: Recordings,
+    owner: str,
+    analysis_pending: bool,
+) -> None:
     await recordings.complete(
         new.id,
         CompletedTranscript(
@@ -187,15 +215,18 @@ async def analyse_recording(
         await recordings.fail_analysis(recording.id, owner=owner, code=exc.code, reason=exc.message)
         return
     elapsed = round(time.perf_counter() - started, 4)
+    document_key = analysis_key(recording.user_id, recording.id)
     await _put_json(
-        store,
-        analysis_key(recording.user_id, recording.id),
-        _analysis_document(recording, scenario.name, language, steps),
+        store, document_key, _analysis_document(recording, scenario.name, language, steps)
     )
     rows = [AnalysisStepRow(s.name, s.output, s.model, s.chunks) for s in steps]
-    await recordings.complete_analysis(
-        recording.id, rows, owner=owner, scenario=scenario.name, timings={"analysis": elapsed}
-    )
+    try:
+        await recordings.complete_analysis(
+            recording.id, rows, owner=owner, scenario=scenario.name, timings={"analysis": elapsed}
+        )
+    except LeaseLostError as lost:
+        await _forget_if_deleted(store, document_key, lost)
+        raise
     log.info("analysis.done", scenario=scenario.name, steps=len(steps), seconds=elapsed)
 
 

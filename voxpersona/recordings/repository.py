@@ -510,6 +510,17 @@ class Recordings:
         )
         return value
 
+    async def replay_states(
+        self, recording_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[str, bool]]:
+        """(status, audio still present) per recording id, for operators' replay."""
+        rows = await self._pool.fetch(
+            "SELECT id, status, audio_state = 'present' AS present FROM recordings"
+            " WHERE id = ANY($1::uuid[])",
+            recording_ids,
+        )
+        return {row["id"]: (row["status"], row["present"]) for row in rows}
+
     async def statuses(self, recording_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
         """Status per recording id (for operators' replay selection)."""
         rows = await self._pool.fetch(
