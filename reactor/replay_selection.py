@@ -102,9 +102,7 @@ def select(stored: StoredEvent, wanted: ReplayFilter) -> Candidate | None:
     return Candidate(stored, event)
 
 
-def decide(
-    candidate: Candidate, state: RecordingState | str | None, *, force: bool
-) -> Decision:
+def decide(candidate: Candidate, state: RecordingState | str | None, *, force: bool) -> Decision:
     """Done recordings are skipped unless forced; failed ones are reprocessed (a plain copy
     would only meet the finished row); neither is forced once its audio is gone (the transcript
     could not be made again); unseen, processing and removal events are replayed."""
