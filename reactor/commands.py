@@ -9,16 +9,15 @@ import structlog
 from nats.aio.msg import Msg
 
 from reactor.errors import TransientError
-from reactor.pipeline import (
+from reactor.leased import (
     Audience,
-    Heartbeat,
     Outcome,
-    PipelineDeps,
     analyse_outstanding,
     delivery_owner,
     run_leased,
     settle_unclaimed,
 )
+from reactor.pipeline import Heartbeat, PipelineDeps
 from voxpersona.contracts.commands import (
     ChooseScenarioCommand,
     MalformedCommandError,

@@ -9,10 +9,12 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import nats
+import pytest
 import pytest_asyncio
 from nats.js import JetStreamContext
 
@@ -20,8 +22,11 @@ from bot.repos.library import Library
 from reactor.app import build_transcriber, transcribe_options
 from reactor.commands import handle_command
 from reactor.dead_letters import HEADER_FORCE
-from reactor.pipeline import Outcome, PipelineDeps
+from reactor.pipeline import Outcome, PipelineDeps, fail_exhausted, handle_event
+from reactor.recording_input import new_recording
 from reactor.results import ResultPublisher
+from reactor.transcription import Transcript
+from reactor.transcription.base import ProgressCallback
 from tests.audio import ogg_opus
 from tests.reactor_harness import (
     dsn,
@@ -74,8 +79,9 @@ async def stored_event(js: JetStreamContext, names: StreamNames, key: str) -> by
     async with asyncio.timeout(15):
         while True:
             msg = await js.get_last_msg(names.events_stream, names.events_subject)
-            if parse_notification(msg.data).key == key:
-                return bytes(msg.data)
+            data = msg.data or b""
+            if parse_notification(data).key == key:
+                return data
             await asyncio.sleep(0.1)
 
 
@@ -326,3 +332,76 @@ async def test_migrations_upgrade_a_database_already_at_0004(stack: Stack) -> No
         await conn.close()
         await admin.execute(f'DROP DATABASE "{name}"')
         await admin.close()
+
+
+class BrokenTranscriber:
+    """A transcriber with a bug: an exception no error class names."""
+
+    engine = "broken"
+    model = "broken-1"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def transcribe(
+        self,
+        path: Path,
+        *,
+        filename: str,
+        language: str | None,
+        progress: ProgressCallback | None = None,
+    ) -> Transcript:
+        self.calls += 1
+        raise RuntimeError("a bug in the transcriber")
+
+
+async def test_an_unexpected_error_hands_the_lease_back_and_exhaustion_knows_its_own_lease(
+    services: RunningServices, js: JetStreamContext
+) -> None:
+    minio = await fresh_audio_bucket(services.stack)
+    user = new_user(services)
+    key = await upload(minio, user, ogg_opus(0.3, frequency=450.0))
+    event = await stored_event(js, services.reactor_settings.streams, key)
+    settings = services.reactor_settings
+    pool = await asyncpg.create_pool(dsn(services), min_size=1, max_size=2)
+    nc = await nats.connect(settings.nats.url)
+    broken = BrokenTranscriber()
+    deps = PipelineDeps(
+        store=MinioObjectStore(minio),
+        recordings=Recordings(pool),
+        transcriber=broken,
+        publisher=ResultPublisher(nc.jetstream(), settings.streams.results_subject),
+        owner="bug-test",
+        lease=timedelta(seconds=60),
+        transcribe_options=transcribe_options(settings),
+    )
+
+    async def beat() -> None:
+        return None
+
+    try:
+        with pytest.raises(RuntimeError):
+            await handle_event(event, deps, beat, lease_owner="bug-test/7.1")
+        handed_back = await wait_row(dsn(services), key, until="true")
+        # The next delivery may start at once: no lease left behind for it to wait out.
+        with pytest.raises(RuntimeError):
+            await handle_event(event, deps, beat, lease_owner="bug-test/7.2")
+        # The last delivery's own lease is still held (its hand-back failed, say): the
+        # dead-letter bookkeeping must not take it for another reactor's.
+        new = new_recording(parse_notification(event))
+        claim = await deps.recordings.claim(new, owner="bug-test/7.3", lease=timedelta(minutes=5))
+        assert claim.acquired
+        await fail_exhausted(
+            event, deps, code="retries_exhausted", reason="gave up", lease_owner="bug-test/7.3"
+        )
+    finally:
+        await nc.close()
+        await pool.close()
+
+    after = await wait_row(dsn(services), key, until="true")
+    assert handed_back["status"] == "processing"
+    assert handed_back["lease_until"] is None
+    assert broken.calls == 2
+    assert after["status"] == "failed"
+    assert after["failure_code"] == "retries_exhausted"
+    assert after["notified_at"] is not None
