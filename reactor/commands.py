@@ -13,6 +13,7 @@ from reactor.leased import (
     Audience,
     Outcome,
     analyse_outstanding,
+    announce,
     delivery_owner,
     run_leased,
     settle_unclaimed,
@@ -25,7 +26,7 @@ from voxpersona.contracts.commands import (
     parse_command,
 )
 from voxpersona.logging import get_logger
-from voxpersona.recordings import Recording
+from voxpersona.recordings import LeaseLostError, Recording
 
 log = get_logger(__name__)
 
@@ -117,4 +118,41 @@ async def handle_command_message(msg: Msg, deps: PipelineDeps, beat: Heartbeat) 
     """The commands durable's handler for :class:`reactor.consumer.EventConsumer`."""
     meta = msg.metadata
     owner = delivery_owner(deps.owner, meta.sequence.stream, meta.num_delivered)
-    return await handle_command(msg.data, deps, beat, lease_owner=f"cmd:{owner}")
+    return await handle_command(msg.data, deps, beat, lease_owner=command_owner(owner))
+
+
+def command_owner(delivery: str) -> str:
+    """The lease owner of one delivery of a command (distinct from any event delivery's)."""
+    return f"cmd:{delivery}"
+
+
+async def fail_exhausted_command(
+    payload: bytes, deps: PipelineDeps, *, code: str, reason: str, lease_owner: str | None = None
+) -> None:
+    """After a command's last delivery: an analysis it left outstanding fails (never pending
+    for good) and its user is told. Anything that is not a command is left alone."""
+    try:
+        command = parse_command(payload)
+    except MalformedCommandError:
+        return
+    if isinstance(command, ReanalyseCommand):
+        recording = await deps.recordings.get(command.recording_id)
+    else:
+        recording = await _recording_by_key(deps, command)
+    if recording is None or not recording.analysis_pending:
+        return
+    if recording.leased_by_other(lease_owner) or recording.user_id != command.user_id:
+        return
+    try:
+        await deps.recordings.fail_analysis(
+            recording.id,
+            owner=lease_owner or f"{deps.owner}/exhausted",
+            code=f"analysis_{code}",
+            reason=reason,
+        )
+    except LeaseLostError as lost:
+        log.info("command.exhausted_after_all", reason=str(lost))
+        return
+    fresh = await deps.recordings.get(recording.id)
+    if fresh is not None:
+        await announce(fresh, deps, Audience(language=command.interface_language))

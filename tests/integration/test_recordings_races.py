@@ -20,7 +20,7 @@ from nats.js import JetStreamContext
 
 from bot.repos.library import Library
 from reactor.app import build_transcriber, transcribe_options
-from reactor.commands import handle_command
+from reactor.commands import command_owner, fail_exhausted_command, handle_command
 from reactor.dead_letters import HEADER_FORCE
 from reactor.pipeline import Outcome, PipelineDeps, fail_exhausted, handle_event
 from reactor.recording_input import new_recording
@@ -405,3 +405,56 @@ async def test_an_unexpected_error_hands_the_lease_back_and_exhaustion_knows_its
     assert after["status"] == "failed"
     assert after["failure_code"] == "retries_exhausted"
     assert after["notified_at"] is not None
+
+
+async def test_a_command_that_exhausts_its_deliveries_does_not_leave_its_analysis_pending(
+    services: RunningServices, openai_double: FakeOpenAI
+) -> None:
+    minio = await fresh_audio_bucket(services.stack)
+    settings = group(services, minio, openai_double)
+    user = new_user(services)
+    key = await upload(minio, user, ogg_opus(0.4, frequency=470.0))
+    async with running_reactor(settings):
+        row = await wait_row(dsn(services), key, until="notified_at IS NOT NULL", timeout=60)
+        await wait_idle(settings, timeout=60)
+    command = ReanalyseCommand(
+        command_id=command_id_for(uuid.uuid4().hex),
+        user_id=user.id,
+        interface_language="en",
+        recording_id=row["id"],
+        scenario="summary",
+    )
+    pool = await asyncpg.create_pool(dsn(services), min_size=1, max_size=2)
+    nc = await nats.connect(settings.nats.url)
+    try:
+        deps = PipelineDeps(
+            store=MinioObjectStore(minio),
+            recordings=Recordings(pool),
+            transcriber=BrokenTranscriber(),
+            publisher=ResultPublisher(nc.jetstream(), settings.streams.results_subject),
+            owner="exhausted-command-test",
+            lease=timedelta(minutes=5),
+            transcribe_options=transcribe_options(settings),
+        )
+        # The last delivery took the re-analysis and crashed holding its lease.
+        last = command_owner("exhausted-command-test/3.5")
+        claim = await deps.recordings.claim_rerun(
+            row["id"],
+            user_id=user.id,
+            scenario="summary",
+            token=f"cmd-{command.command_id}",
+            owner=last,
+            lease=timedelta(minutes=5),
+        )
+        assert claim.acquired
+        await fail_exhausted_command(
+            encode_command(command), deps, code="retries_exhausted", reason="x", lease_owner=last
+        )
+    finally:
+        await nc.close()
+        await pool.close()
+
+    after = await wait_row(dsn(services), key, until="true")
+    assert after["analysis_status"] == "failed"
+    assert after["analysis_code"] == "analysis_retries_exhausted"
+    assert after["analysis_notified_at"] is not None
