@@ -64,6 +64,8 @@ async def _choose_scenario(
     log.info("command.scenario_chosen", scenario=command.scenario, outcome=outcome)
     if outcome == "unknown":
         raise RecordingUnknownError()
+    if outcome == "deleted":
+        return Outcome.DELETED
     if outcome == "applied":
         return Outcome.DONE
     card = await _recording_by_key(deps, command)

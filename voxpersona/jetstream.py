@@ -27,6 +27,7 @@ from voxpersona.contracts.subjects import StreamNames
 DAY = 24 * 3600.0
 # Results only need to outlive a bot outage; a week is generous.
 RESULTS_MAX_AGE = 7 * DAY
+COMMANDS_MAX_AGE = 7 * DAY
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> StreamInfo:
@@ -109,16 +110,17 @@ async def ensure_durable(
     return await js.add_consumer(stream, config)
 
 
-def commands_stream_config(names: StreamNames, *, retention_days: int) -> StreamConfig:
-    """Commands are kept like events (an operator can read what was asked); ``Nats-Msg-Id``
-    (the command's id) drops a command published twice within the window."""
+def commands_stream_config(names: StreamNames) -> StreamConfig:
+    """Commands only need to outlive a reactor outage (the bot and the reactors both declare
+    it, identically); ``Nats-Msg-Id`` (the command's id) drops a command published twice within
+    the window."""
     return StreamConfig(
         name=names.commands_stream,
-        subjects=["voxpersona.commands.>"],
+        subjects=[names.commands_subject],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         discard=DiscardPolicy.OLD,
-        max_age=retention_days * DAY,
+        max_age=COMMANDS_MAX_AGE,
         duplicate_window=600.0,
     )
 
@@ -129,7 +131,7 @@ async def ensure_all(js: JetStreamContext, names: StreamNames, *, retention_days
     await ensure_stream(js, events_stream_config(names, retention_days=retention_days))
     await ensure_stream(js, results_stream_config(names))
     await ensure_stream(js, dead_letter_stream_config(names, retention_days=retention_days))
-    await ensure_stream(js, commands_stream_config(names, retention_days=retention_days))
+    await ensure_stream(js, commands_stream_config(names))
 
 
 # The bot's delivery consumer: results are small and Telegram outages short.

@@ -70,6 +70,7 @@ async def _prepare(stack: LocalStack) -> None:
         for stream, durable, subject in (
             (names.events_stream, names.reactor_durable, names.events_subject),
             (names.results_stream, names.bot_durable, names.results_subject),
+            (names.commands_stream, names.commands_durable, names.commands_subject),
         ):
             await ensure_durable(
                 js, stream=stream, durable=durable, subject=subject, ack_wait=30, max_deliver=3

@@ -221,8 +221,8 @@ class Recordings:
 
     async def choose_scenario(self, user_id: int, object_key: str, scenario: str) -> str:
         """A scenario picked while the transcription runs: ``applied`` (the analysis will use
-        it), ``done`` (the transcription finished: a re-run is needed), ``unknown`` (no
-        reactor has recorded the upload yet)."""
+        it), ``done`` (the transcription finished: a re-run is needed), ``deleted`` (its user
+        deleted it), ``unknown`` (no reactor has recorded the upload yet)."""
         row = await self._pool.fetchrow(
             "UPDATE recordings SET scenario = CASE WHEN status = 'processing' THEN $3"
             " ELSE scenario END, updated_at = now()"
@@ -231,9 +231,15 @@ class Recordings:
             user_id,
             scenario,
         )
-        if row is None:
-            return "unknown"
-        return "applied" if row["status"] == "processing" else "done"
+        if row is not None:
+            return "applied" if row["status"] == "processing" else "done"
+        deleted = await self._pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM recording_tombstones"
+            " WHERE object_key = $1 AND user_id = $2)",
+            object_key,
+            user_id,
+        )
+        return "deleted" if deleted else "unknown"
 
     async def renew_lease(self, recording_id: uuid.UUID, *, owner: str, lease: timedelta) -> None:
         await self._pool.execute(

@@ -16,6 +16,8 @@ CREATE TABLE recording_tombstones (
     deleted_at   timestamptz NOT NULL DEFAULT now()
 );
 
+CREATE INDEX recording_tombstones_object ON recording_tombstones (object_key);
+
 -- A user's "delete all": events of objects stored at or before purged_at are dropped.
 CREATE TABLE recording_purges (
     user_id   bigint      PRIMARY KEY,
