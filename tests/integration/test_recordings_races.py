@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from nats.js import JetStreamContext
 
+from bot.reanalysis import Reanalysis
 from bot.repos.library import Library
 from reactor.app import build_transcriber, transcribe_options
 from reactor.commands import command_owner, fail_exhausted_command, handle_command
@@ -50,6 +51,9 @@ from voxpersona.recordings import Recordings, recording_id_for
 from voxpersona.recordings.schema import current_version, load_migrations, migrate
 from voxpersona.settings import MinioSettings, ReactorSettings
 from voxpersona.storage import MinioObjectStore
+
+# A recording no reactor knows: the command is published, then dropped by the reactor.
+RID_UNKNOWN = uuid.UUID("00000000-0000-4000-8000-00000000c0de")
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -458,3 +462,28 @@ async def test_a_command_that_exhausts_its_deliveries_does_not_leave_its_analysi
     assert after["analysis_status"] == "failed"
     assert after["analysis_code"] == "analysis_retries_exhausted"
     assert after["analysis_notified_at"] is not None
+
+
+async def test_a_request_handled_twice_publishes_one_command(
+    services: RunningServices, js: JetStreamContext
+) -> None:
+    """A Telegram update redelivered after a bot crash presses the same button twice: one
+    command, by its idempotency key."""
+    names = services.reactor_settings.streams
+    nc = await nats.connect(services.reactor_settings.nats.url)
+    try:
+        bot_side = Reanalysis(nc, nc.jetstream(), names.commands_subject)
+        before = (await js.stream_info(names.commands_stream)).state.last_seq
+        callback = f"callback-{uuid.uuid4().hex}"
+        for _ in range(2):
+            await bot_side.request(
+                RID_UNKNOWN,
+                user_id=1,
+                scenario="summary",
+                interface_language="en",
+                idempotency_key=callback,
+            )
+        after = (await js.stream_info(names.commands_stream)).state.last_seq
+    finally:
+        await nc.close()
+    assert after - before == 1
