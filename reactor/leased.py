@@ -206,8 +206,17 @@ async def _lease_renewal(
 async def fail_recording(
     recording: Recording, exc: PermanentError, deps: PipelineDeps, owner: str, audience: Audience
 ) -> None:
-    log.error("recording.failed", code=exc.code, reason=exc.message)
-    await deps.recordings.fail(recording.id, owner=owner, code=exc.code, reason=exc.message)
+    """Fail what is outstanding: the transcription, or (its transcript committed already) the
+    analysis; then tell the user."""
+    current = await reload(recording, deps)
+    if current.status is RecordingStatus.PROCESSING:
+        log.error("recording.failed", code=exc.code, reason=exc.message)
+        await deps.recordings.fail(recording.id, owner=owner, code=exc.code, reason=exc.message)
+    elif current.analysis_pending:
+        log.error("analysis.failed", code=exc.code, reason=exc.message)
+        await deps.recordings.fail_analysis(
+            recording.id, owner=owner, code=exc.code, reason=exc.message
+        )
     await announce(await reload(recording, deps), deps, audience)
 
 
