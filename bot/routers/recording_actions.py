@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiogram import Bot
+from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, InputFile
 
 from bot.callbacks import Callback
@@ -79,7 +80,10 @@ async def download(
         await bot.send_message(chat_id, t(lang, "storage_unavailable"))
         return
     minutes = options.download_link_ttl_seconds // 60
-    await bot.send_message(chat_id, t(lang, "download_link", minutes=minutes, url=url))
+    # A link opens the recording for whoever holds it: never into a group, only to its owner.
+    private = query.message.chat.type == ChatType.PRIVATE
+    link_chat = chat_id if private else query.from_user.id
+    await bot.send_message(link_chat, t(lang, "download_link", minutes=minutes, url=url))
 
 
 @routes.callback_query(Action("dx"))
