@@ -233,6 +233,7 @@ class MinioStandin:
         self.event_delay = event_delay
         self._delayed: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
         self._delay_task: asyncio.Task[None] | None = None
+        self._waiting_delay = 0  # events answered for, not yet handed to the NATS target
         self._faults: list[_Fault] = []
         self._latency = 0.0
         self._moto: ThreadedMotoServer | None = None
@@ -257,7 +258,7 @@ class MinioStandin:
     @property
     def pending_events(self) -> int:
         """Events waiting for NATS (or for a stream on the subject), or for their delay."""
-        return self._target.pending + self._delayed.qsize()
+        return self._target.pending + self._waiting_delay
 
     @property
     def nats_target_arn(self) -> str:
@@ -533,6 +534,7 @@ class MinioStandin:
                 payload = events.build_log(record)
                 if self.event_delay > 0:
                     due = asyncio.get_running_loop().time() + self.event_delay
+                    self._waiting_delay += 1
                     self._delayed.put_nowait((due, payload))
                 else:
                     await self._target.deliver(payload)
@@ -543,7 +545,10 @@ class MinioStandin:
         while True:
             due, payload = await self._delayed.get()
             await asyncio.sleep(max(0.0, due - loop.time()))
-            await self._target.deliver(payload)
+            try:
+                await self._target.deliver(payload)
+            finally:
+                self._waiting_delay -= 1
 
     async def _put_lifecycle(self, request: web.Request, call: _Call) -> web.StreamResponse:
         """Validate as MinIO does and hand moto only what MinIO would keep."""
