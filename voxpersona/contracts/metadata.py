@@ -62,16 +62,18 @@ class RecordingMetadata(BaseModel):
         """The language hint for the transcriber, or None to auto-detect."""
         return None if self.language in (None, "auto") else self.language
 
-    def to_headers(self) -> dict[str, str]:
+    def to_headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """S3 user-metadata headers (``x-amz-meta-*``), values percent-encoded, within 2 KiB.
 
-        Every upload path (direct, multipart, spooled) sends these, so none can exceed MinIO's
-        limit: file name, title and notes are cut to fit (:func:`fit_headers`).
+        Every upload path (direct, multipart, spooled, migrated) sends these, so none can exceed
+        MinIO's limit: file name, title and notes are cut to fit (:func:`fit_headers`).
+        ``extra`` are further short fields (names without the prefix) that travel whole.
         """
         fields = {
             name: str(value)
             for name, value in self.model_dump(by_alias=True, exclude_none=True).items()
         }
+        fields.update(extra or {})
         file_name = fields.pop("original-name", None)
         texts = [(name, fields.pop(name)) for name in ("title", "notes") if name in fields]
         return fit_headers(
