@@ -66,7 +66,8 @@ async def download(
     options = ctx.settings.options
     chat_id = query.message.chat.id
     extension = card.object_key.rsplit(".", 1)[-1]
-    filename = f"{display_name(card.name, card.created_at, lang)}.{extension}"
+    # A title can be a whole caption (1024 characters); a file name stays short.
+    filename = f"{display_name(card.name, card.created_at, lang)[:100]}.{extension}"
     try:
         if card.size_bytes is not None and card.size_bytes <= options.download_inline_max_bytes:
             await bot.send_document(
