@@ -148,6 +148,13 @@ class OpenAISettings(BaseSettings):
     base_url: str | None = None
     timeout: float = Field(default=600.0, gt=0)
 
+    @field_validator("api_key", "base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes `${OPENAI_API_KEY:-}`: empty means "no key" (local engine under
+        # `auto`), never a key that is the empty string.
+        return None if value == "" else value
+
 
 class VoxSettings(BaseSettings):
     """``VOXPERSONA_*``: everything else."""
