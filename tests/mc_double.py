@@ -12,7 +12,9 @@ meet the same server behaviour. Sources mirrored (minio/mc ``cmd/``, minio/minio
   the new rule (mc sets no rule id), PUT it back; MinIO refuses a duplicate rule
   (``internal/event/config.go``: ``ErrDuplicateQueueConfiguration``, "An object key name
   filtering rule defined with overlapping prefixes...") and an unknown, case-sensitive ARN; with
-  ``--ignore-existing`` mc swallows exactly the overlapping-rule error.
+  ``--ignore-existing`` mc swallows exactly the overlapping-rule error (and still prints
+  "Successfully added"). Before that, minio-go's ``AddQueue`` refuses client-side two rules
+  to the same ARN with common events whose filters compare equal (only unfiltered ones).
 - ``event list`` (``cmd/event-list.go``): ``ARN  EVENTS  Filter: prefix="..."``, one rule a line.
 - ``ilm import`` (``cmd/ilm-import.go``): the JSON replaces the whole configuration; MinIO keeps
   what its ``Rule`` knows (``internal/bucket/lifecycle/rule.go``).
@@ -160,13 +162,30 @@ def event_add(server: Server, args: list[str]) -> str:
     bucket = server.bucket(target)
     filters = tuple((n, v) for n, v in (("prefix", prefix), ("suffix", suffix)) if v)
     events = tuple(name for kind in kinds for name in EVENT_TYPES[kind])
-    proposed = [*_rules(bucket), QueueRule("", arn, events, filters)]
+    existing = _rules(bucket)
+    # minio-go pkg/notification AddQueue, client-side: same ARN, events in common and filters
+    # that compare equal. Its Filter is a pointer, so only two unfiltered rules ever do; mc
+    # then fails whatever --ignore-existing says.
+    for rule in existing:
+        if (
+            rule.arn == arn
+            and not rule.filter_rules
+            and not filters
+            and set(rule.events) & set(events)
+        ):
+            raise McError(
+                "Unable to enable notification on the specified bucket. Invalid arguments "
+                "provided, please refer " + "`mc <command> -h` for relevant documentation."
+            )
+    proposed = [*existing, QueueRule("", arn, events, filters)]
     targets = [tuple(t) for t in server.state["targets"]]
     try:
         parse_notification_config(render_notification_config(proposed), region="", targets=targets)
     except NotificationConfigError as exc:
         if ignore and exc.message.startswith(OVERLAP):
-            return ""  # cmd/client-s3.go: --ignore-existing swallows exactly this error
+            # cmd/client-s3.go: --ignore-existing swallows exactly this error; cmd/event-add.go
+            # then reports success as usual.
+            return f"Successfully added {arn}"
         raise McError(
             f"Unable to enable notification on the specified bucket. {exc.message}"
         ) from None
