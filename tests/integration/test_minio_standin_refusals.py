@@ -83,7 +83,8 @@ async def test_lower_case_target_arn_is_refused(standin: MinioStandin) -> None:
         await _subscribe(client, bucket, "arn:minio:sqs::primary:nats")
     assert caught.value.code == "InvalidArgument"
     assert "A specified destination ARN does not exist" in str(caught.value)
-    await _subscribe(client, bucket)  # PRIMARY, as compose configures it
+    assert standin.nats_target_arn == NATS_TARGET_ARN
+    await _subscribe(client, bucket, standin.nats_target_arn)  # PRIMARY, as in compose
 
 
 async def test_metadata_over_2_kib_is_refused_and_the_budget_fits(standin: MinioStandin) -> None:
