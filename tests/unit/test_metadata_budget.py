@@ -1,8 +1,9 @@
 """The metadata budget: whatever caption and file name Telegram allows, MinIO accepts the upload.
 
 Telegram's limits: a caption is at most 1024 characters (Bot API ``caption``: "0-1024
-characters after entities parsing"); a file name at most 255 bytes (what file systems allow;
-the Bot API documents no smaller bound, so longer names are tested too). MinIO's limit is the
+characters after entities parsing", counted in UTF-16 units, so 1024 emoji exceed it and are
+tested as a bound beyond Telegram's); a file name has no documented bound: 255 bytes is what file
+systems allow, and longer names are tested too. MinIO's limit is the
 sum of header names and values over 2048 bytes (cmd/generic-handlers.go).
 """
 
