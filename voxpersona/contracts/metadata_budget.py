@@ -27,9 +27,9 @@ MINIO_USER_METADATA_LIMIT = 2 * 1024
 #: What VoxPersona allows itself: a margin under MinIO's limit for headers other clients or
 #: SDK versions might add under the same prefixes.
 METADATA_BUDGET = MINIO_USER_METADATA_LIMIT - 64
-#: The Bot API documents no bound on ``file_name`` (tdlib cleans names it stores on disk to a
-#: 64-character stem and 16-character extension, td/utils/filesystem.cpp ``clean_filename``,
-#: but the server reports what the sender's client sent). File systems keep names to 255
+#: The Bot API documents no bound on ``file_name`` (tdlib shortens the names of files it
+#: stores on disk, td/utils/filesystem.cpp ``clean_filename``, but ``file_name`` is what the
+#: sender's client declared). File systems keep names to 255
 #: bytes; the file name may use that much of the budget before title and notes get theirs,
 #: and a longer one is cut.
 FILE_NAME_MAX_BYTES = 255
