@@ -20,8 +20,13 @@ from nats.js import JetStreamContext
 
 from bot.reanalysis import Reanalysis
 from bot.repos.library import Library
-from reactor.app import build_transcriber, transcribe_options
-from reactor.commands import command_owner, fail_exhausted_command, handle_command
+from reactor.app import build_analysis, build_transcriber, transcribe_options
+from reactor.commands import (
+    RecordingUnknownError,
+    command_owner,
+    fail_exhausted_command,
+    handle_command,
+)
 from reactor.dead_letters import HEADER_FORCE
 from reactor.pipeline import Outcome, PipelineDeps, fail_exhausted, handle_event
 from reactor.recording_input import new_recording
@@ -42,7 +47,12 @@ from tests.reactor_harness import (
 )
 from tests.services import OPENAI_TEST_KEY, RunningServices
 from tests.stacks import Stack
-from voxpersona.contracts.commands import ReanalyseCommand, command_id_for, encode_command
+from voxpersona.contracts.commands import (
+    ChooseScenarioCommand,
+    ReanalyseCommand,
+    command_id_for,
+    encode_command,
+)
 from voxpersona.contracts.events import parse_notification
 from voxpersona.contracts.keys import result_key
 from voxpersona.contracts.subjects import StreamNames
@@ -487,3 +497,58 @@ async def test_a_request_handled_twice_publishes_one_command(
     finally:
         await nc.close()
     assert after - before == 1
+
+
+async def test_a_scenario_chosen_later_is_a_command_the_reactor_applies_once(
+    services: RunningServices, openai_double: FakeOpenAI
+) -> None:
+    """Chosen after the transcript: a re-analysis, once per command; for an upload no reactor
+    has recorded yet: retried later; for a deleted recording: dropped."""
+    minio = await fresh_audio_bucket(services.stack)
+    settings = reactor_settings(services, minio, openai=openai_double)
+    user = new_user(services, "en")
+    key = await upload(minio, user, ogg_opus(0.4, frequency=490.0), scenario="none")
+    async with running_reactor(settings):
+        row = await wait_row(dsn(services), key, until="notified_at IS NOT NULL", timeout=60)
+        await wait_idle(settings, timeout=60)
+    assert row["analysis_status"] == "none"
+    pool = await asyncpg.create_pool(dsn(services), min_size=1, max_size=2)
+    nc = await nats.connect(settings.nats.url)
+
+    def choose(object_key: str) -> bytes:
+        return encode_command(
+            ChooseScenarioCommand(
+                command_id=command_id_for(f"choose-{object_key}"),
+                user_id=user.id,
+                interface_language="en",
+                object_key=object_key,
+                scenario="audit",
+            )
+        )
+
+    async def beat() -> None:
+        return None
+
+    try:
+        deps = PipelineDeps(
+            store=MinioObjectStore(minio),
+            recordings=Recordings(pool),
+            transcriber=BrokenTranscriber(),
+            publisher=ResultPublisher(nc.jetstream(), settings.streams.results_subject),
+            owner="choose-test",
+            lease=timedelta(seconds=30),
+            transcribe_options=transcribe_options(settings),
+            analysis=build_analysis(settings),
+        )
+        first = await handle_command(choose(key), deps, beat, lease_owner="c/1")
+        again = await handle_command(choose(key), deps, beat, lease_owner="c/2")
+        with pytest.raises(RecordingUnknownError):
+            await handle_command(choose(f"{key}.unknown"), deps, beat, lease_owner="c/3")
+        assert await Library(pool).delete(user.id, row["id"])
+        gone = await handle_command(choose(key), deps, beat, lease_owner="c/4")
+    finally:
+        await nc.close()
+        await pool.close()
+
+    assert (first, again, gone) == (Outcome.DONE, Outcome.DUPLICATE, Outcome.DELETED)
+    assert len(openai_double.chat_requests) > 0
