@@ -117,7 +117,7 @@ async def reuse_twin(
     new: NewRecording,
 ) -> Outcome | None:
     """The same Telegram file, sent earlier: wait for it, then take its transcript; None when
-    it failed and this recording must be transcribed itself."""
+    this recording's own work goes on (the twin failed: transcribe; another scenario: analyse)."""
     if twin.status is RecordingStatus.FAILED:
         await deps.recordings.forget_twin(recording.id)
         return None
@@ -125,15 +125,19 @@ async def reuse_twin(
         await deps.recordings.release(recording.id, owner=owner)
         raise RecordingBusyError("the same file is being transcribed for an earlier message")
     try:
-        await deps.recordings.adopt_twin(recording.id, twin.id, owner=owner)
+        await deps.recordings.adopt_twin(
+            recording.id, twin.id, owner=owner, analysis_available=deps.analysis is not None
+        )
+        fresh = await reload(recording, deps)
     except LeaseLostError as lost:
         return _lost(lost)
-    log.info("recording.twin_reused", twin=str(twin.id))
+    log.info("recording.twin_reused", twin=str(twin.id), analysis=fresh.analysis_status)
+    if fresh.analysis_pending:
+        return None  # its own scenario: the analysis is what is left to do
     # The same Telegram message delivered twice (an update redelivered after a bot crash):
     # its user already gets the twin's message.
     same_message = twin.chat_id == new.chat_id and twin.message_id == new.message_id
     silent = audience.silent or same_message
-    fresh = await reload(recording, deps)
     await announce(fresh, deps, Audience(audience.language, silent=silent))
     return Outcome.DUPLICATE if same_message else Outcome(fresh.status.value)
 

@@ -162,6 +162,7 @@ async def _handle_created(
         twin_outcome = await reuse_twin(recording, claim.twin, deps, owner, audience, new)
         if twin_outcome is not None:
             return twin_outcome
+        recording = await deps.recordings.get(recording.id) or recording
 
     async def work(current: Recording) -> Recording:
         return await _work(event, new, current, deps, heartbeat, owner)

@@ -552,3 +552,29 @@ async def test_a_scenario_chosen_later_is_a_command_the_reactor_applies_once(
 
     assert (first, again, gone) == (Outcome.DONE, Outcome.DUPLICATE, Outcome.DELETED)
     assert len(openai_double.chat_requests) > 0
+
+
+async def test_the_same_file_twice_with_another_scenario_is_transcribed_once_analysed_twice(
+    services: RunningServices, openai_double: FakeOpenAI
+) -> None:
+    openai_double.set_latency("transcriptions", 1.5)
+    minio = await fresh_audio_bucket(services.stack)
+    settings = reactor_settings(services, minio, openai=openai_double, reactor_concurrency=4)
+    user = new_user(services)
+    audio = ogg_opus(0.5, frequency=510.0)
+    file_id = f"AgAD{uuid.uuid4().hex[:12]}"
+    first = await upload(minio, user, audio, file_unique_id=file_id, message_id=301)
+    second = await upload(
+        minio, user, audio, file_unique_id=file_id, message_id=302, scenario="audit"
+    )
+
+    async with running_reactor(settings):
+        done = "status = 'done' AND analysis_status = 'done' AND notified_at IS NOT NULL"
+        one = await wait_row(dsn(services), first, until=done, timeout=60)
+        two = await wait_row(dsn(services), second, until=done, timeout=60)
+        await wait_idle(settings, timeout=60)
+
+    assert len(openai_double.transcription_requests) == 1
+    assert one["transcript_text"] == two["transcript_text"]
+    # The second asked for another analysis: its own ran, the first one's was not copied.
+    assert (one["scenario"], two["scenario"]) == ("summary", "audit")

@@ -35,6 +35,21 @@ _WORKABLE = "(status = 'processing' OR (status = 'done' AND analysis_status = 'p
 # The writer ($2) holds the recording: its own lease, or nobody's live one.
 _HELD = "(lease_owner = $2 OR lease_until IS NULL OR lease_until < now())"
 _LEASE_FREE = "(lease_until IS NULL OR lease_until < now())"
+# adopt_twin: the twin's analysis when the scenario is the same (or the default), else the
+# recording's own, outstanding ($4: this reactor analyses) unless it declined one.
+_SAME_SCENARIO = "(r.scenario IS NULL OR r.scenario IS NOT DISTINCT FROM t.scenario)"
+_OWN_PENDING = f"(NOT {_SAME_SCENARIO} AND r.scenario <> 'none' AND $4)"
+_ADOPT_ANALYSIS = (
+    f"analysis_status = CASE WHEN {_SAME_SCENARIO} THEN t.analysis_status"
+    f" WHEN {_OWN_PENDING} THEN 'pending' ELSE 'none' END,"
+    f" analysis_text = CASE WHEN {_SAME_SCENARIO} THEN t.analysis_text END,"
+    f" analysis_model = CASE WHEN {_SAME_SCENARIO} THEN t.analysis_model END,"
+    f" analysis_code = CASE WHEN {_SAME_SCENARIO} THEN t.analysis_code END,"
+    f" analysis_reason = CASE WHEN {_SAME_SCENARIO} THEN t.analysis_reason END,"
+    f" scenario = CASE WHEN {_SAME_SCENARIO} THEN t.scenario ELSE r.scenario END,"
+    f" lease_owner = CASE WHEN {_OWN_PENDING} THEN r.lease_owner END,"
+    f" lease_until = CASE WHEN {_OWN_PENDING} THEN r.lease_until END"
+)
 _RESET_ANALYSIS = (
     "analysis_status = 'pending', analysis_text = NULL, analysis_code = NULL,"
     " analysis_reason = NULL, analysis_notified_at = NULL"
@@ -308,11 +323,20 @@ class Recordings:
         if not _changed(status):
             raise await self._lost(recording_id)
 
-    async def adopt_twin(self, recording_id: uuid.UUID, twin_id: uuid.UUID, *, owner: str) -> None:
-        """The same Telegram file was transcribed already: take over its transcript (and its
-        analysis, steps included) instead of transcribing again."""
+    async def adopt_twin(
+        self,
+        recording_id: uuid.UUID,
+        twin_id: uuid.UUID,
+        *,
+        owner: str,
+        analysis_available: bool,
+    ) -> None:
+        """The same Telegram file was transcribed already: take over its transcript instead of
+        transcribing again, and its analysis (steps included) when this recording asked for the
+        same scenario (or the default). Another scenario leaves the analysis outstanding, still
+        leased to ``owner``, when this reactor analyses."""
         async with self._pool.acquire() as conn, conn.transaction():
-            status = await conn.execute(
+            row = await conn.fetchrow(
                 "UPDATE recordings r SET status = 'done', transcript_text = t.transcript_text,"
                 " transcript_segments = t.transcript_segments,"
                 " transcript_language = t.transcript_language,"
@@ -320,27 +344,28 @@ class Recordings:
                 " transcription_engine = t.transcription_engine,"
                 " transcription_model = t.transcription_model, result_key = t.result_key,"
                 " chunk_count = t.chunk_count, timings = t.timings,"
-                " analysis_status = t.analysis_status, analysis_text = t.analysis_text,"
-                " analysis_model = t.analysis_model, analysis_code = t.analysis_code,"
-                " analysis_reason = t.analysis_reason, scenario = t.scenario,"
-                " failure_code = NULL, failure_reason = NULL, lease_owner = NULL,"
-                " lease_until = NULL, completed_at = now(), updated_at = now()"
+                f" {_ADOPT_ANALYSIS},"
+                " failure_code = NULL, failure_reason = NULL, completed_at = now(),"
+                " updated_at = now()"
                 " FROM recordings t WHERE r.id = $1 AND t.id = $3 AND t.status = 'done'"
                 " AND t.analysis_status <> 'pending' AND r.status = 'processing'"
-                " AND (r.lease_owner = $2 OR r.lease_until IS NULL OR r.lease_until < now())",
+                " AND (r.lease_owner = $2 OR r.lease_until IS NULL OR r.lease_until < now())"
+                " RETURNING r.analysis_status = 'pending' AS own_analysis",
                 recording_id,
                 owner,
                 twin_id,
+                analysis_available,
             )
-            if not _changed(status):
+            if row is None:
                 raise await self._lost(recording_id)
-            await conn.execute(
-                "INSERT INTO analysis_steps (recording_id, step_index, step_name, output, model,"
-                " chunks) SELECT $1, step_index, step_name, output, model, chunks"
-                " FROM analysis_steps WHERE recording_id = $2 ON CONFLICT DO NOTHING",
-                recording_id,
-                twin_id,
-            )
+            if not row["own_analysis"]:
+                await conn.execute(
+                    "INSERT INTO analysis_steps (recording_id, step_index, step_name, output,"
+                    " model, chunks) SELECT $1, step_index, step_name, output, model, chunks"
+                    " FROM analysis_steps WHERE recording_id = $2 ON CONFLICT DO NOTHING",
+                    recording_id,
+                    twin_id,
+                )
 
     async def forget_twin(self, recording_id: uuid.UUID) -> None:
         """The twin failed or was deleted: this recording is transcribed on its own."""
