@@ -29,7 +29,12 @@ from bot.repos.users import Invites, UsageLedger, Users
 from bot.schema import wait_for_schema
 from bot.storage_startup import open_bot_storage
 from bot.transcripts import TranscriptReader
-from voxpersona.jetstream import ensure_bot_consumer, ensure_stream, results_stream_config
+from voxpersona.jetstream import (
+    commands_stream_config,
+    ensure_bot_consumer,
+    ensure_stream,
+    results_stream_config,
+)
 from voxpersona.lifecycle import StartupError, run_service
 from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
@@ -85,6 +90,7 @@ async def open_resources(
         js = nc.jetstream()
         names = settings.streams
         await ensure_stream(js, results_stream_config(names))
+        await ensure_stream(js, commands_stream_config(names))  # the bot publishes commands
         await ensure_bot_consumer(js, names)
         bot = build_bot(settings)
         stack.push_async_callback(bot.session.close)
@@ -116,7 +122,7 @@ def build_context(
         ),
         editor=editor,
         deliverer=deliverer,
-        reanalysis=Reanalysis(res.nc, res.js, settings.streams.events_subject),
+        reanalysis=Reanalysis(res.nc, res.js, settings.streams.commands_subject),
         signer=CallbackSigner(callback_secret(settings)),
     )
 

@@ -35,13 +35,15 @@ async def ask_delete_all(message: Message, ctx: BotContext, lang: Language) -> N
 @routes.callback_query(Action("da"))
 async def delete_all(query: CallbackQuery, ctx: BotContext, lang: Language) -> None:
     user_id = query.from_user.id
+    # Rows (with tombstones) first: a recording still processing is stopped rather than
+    # failing on its vanished audio, and no event in flight recreates one.
+    deleted, busy = await ctx.library.delete_all(user_id)
     try:
         objects = await ctx.library_store.delete_user_objects(user_id)
     except StorageError as exc:
         log.warning("bot.delete_all_failed", user_id=user_id, reason=str(exc))
         await query.answer(t(lang, "storage_unavailable"), show_alert=True)
         return
-    deleted, busy = await ctx.library.delete_all(user_id)
     log.info("bot.deleted_all", user_id=user_id, recordings=deleted, objects=objects, busy=busy)
     text = t(lang, "delete_all_done", count=deleted, objects=objects)
     if busy:
