@@ -82,16 +82,22 @@ def test_three_speakers_counted_automatically(
     assert diarization_error_rate(reference, given.turns) < MAX_DER
 
 
-def test_real_speech_clips_in_a_conversation(diarizer: LocalDiarizer) -> None:
-    # The recorded clip and sentences of the same voice are one speaker.
+@pytest.mark.parametrize(
+    ("clip", "same_voice", "other"),
+    [("ru_budget", "ru_male", "ru_female"), ("en_budget", "en_male", "en_female")],
+)
+def test_real_speech_clips_in_a_conversation(
+    diarizer: LocalDiarizer, clip: str, same_voice: str, other: str
+) -> None:
+    # The project's speech clip and sentences of the same voice are one speaker.
     turns = [
-        ("a", "ru_budget"),
-        ("b", "ru_female_0"),
-        ("a", "ru_male_1"),
-        ("b", "ru_female_2"),
-        ("a", "ru_budget"),
-        ("b", "ru_female_1"),
-        ("a", "ru_male_3"),
+        ("a", clip),
+        ("b", f"{other}_0"),
+        ("a", f"{same_voice}_1"),
+        ("b", f"{other}_2"),
+        ("a", clip),
+        ("b", f"{other}_1"),
+        ("a", f"{same_voice}_3"),
     ]
     audio, reference = conversation(turns)
     found = diarizer.diarize_samples(audio, SpeakerBounds())
