@@ -24,6 +24,8 @@ from reactor.chunking import ChunkLimits
 from reactor.commands import handle_command_message
 from reactor.consumer import ConsumerOptions, EventConsumer
 from reactor.dead_letters import DeadLetters
+from reactor.diarization.config import build_diarizer, speaker_bounds
+from reactor.diarizing import DiarizationDeps
 from reactor.observability import MeteredRecordings, MeteredTranscriber, reactor_observability
 from reactor.pipeline import PipelineDeps
 from reactor.progress import ProgressReporter
@@ -243,6 +245,7 @@ async def run_reactor(
             analysis=build_analysis(settings),
             work_dir=settings.vox.work_dir,
             progress=ProgressReporter(res.nc, settings.streams.progress_subject),
+            diarization=await build_diarization(settings.vox),
         )
         dead_letters = DeadLetters(res.js, settings.streams.dead_letter_subject, deps)
         options = ConsumerOptions(
@@ -275,6 +278,21 @@ async def run_reactor(
         )
         async with observability:
             await asyncio.gather(consumer.run(stop), commands.run(stop))
+
+
+async def build_diarization(vox: VoxSettings) -> DiarizationDeps:
+    """The diarization stage's dependencies. When the server diarizes by default the model
+    loads now (a bad model stops start-up); otherwise on the first recording that asks."""
+    deps = DiarizationDeps(
+        load=lambda: build_diarizer(vox),
+        enabled=vox.diarization_enabled,
+        bounds=speaker_bounds(vox),
+        max_seconds=vox.diarization_max_seconds,
+    )
+    if vox.diarization_enabled:
+        diarizer = await asyncio.to_thread(deps.diarizer)
+        log.info("diarizer.ready", model=diarizer.model)
+    return deps
 
 
 def secrets_of(settings: ReactorSettings) -> list[str]:

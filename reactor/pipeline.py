@@ -14,6 +14,7 @@ from pathlib import Path
 
 import structlog
 
+from reactor.diarizing import DiarizationDeps, DiarizeStep
 from reactor.errors import PermanentError
 from reactor.leased import (
     Audience,
@@ -77,6 +78,8 @@ class PipelineDeps:
     work_dir: Path | None = None
     # Publishes progress for the bot's status message; None: no progress reported.
     progress: ProgressReporter | None = None
+    # Who said what, after transcription; None: never diarize.
+    diarization: DiarizationDeps | None = None
 
 
 async def handle_event(
@@ -190,6 +193,7 @@ async def _work(
             work_dir=deps.work_dir,
             heartbeat=heartbeat,
             progress=deps.progress.tracker(status) if deps.progress and status else None,
+            diarize=_diarize_step(event, deps),
         )
         await commit_transcript(
             new,
@@ -212,6 +216,14 @@ async def _work(
     return await analyse_outstanding(
         recording, deps, owner, heartbeat, interface_language=_ui_language(event)
     )
+
+
+def _diarize_step(event: BucketEvent, deps: PipelineDeps) -> DiarizeStep | None:
+    """The diarization stage as the upload's ``speakers`` (the user's default) asks for it."""
+    if deps.diarization is None:
+        return None
+    meta = recording_metadata(event)
+    return deps.diarization.step(meta.speakers if meta is not None else None)
 
 
 def _status_message(event: BucketEvent, deps: PipelineDeps) -> ProgressMessage | None:

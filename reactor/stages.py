@@ -15,6 +15,9 @@ from typing import Any
 
 from reactor.analysis import ChatModel, ScenarioBook, StepOutput, run_scenario
 from reactor.analysis.scenarios import Language
+from reactor.analysis.turns import analysis_input
+from reactor.diarization.base import Diarization
+from reactor.diarizing import DiarizeStep
 from reactor.errors import PermanentError, TransientError
 from reactor.progress import ChunkedProgress
 from reactor.transcribing import TranscribeOptions, TranscribeReport, transcribe_file
@@ -92,8 +95,10 @@ async def transcribe_recording(
     work_dir: Path | None,
     heartbeat: Heartbeat,
     progress: ChunkedProgress | None = None,
+    diarize: DiarizeStep | None = None,
 ) -> tuple[Transcript, TranscribeReport]:
-    """Download the object and transcribe it; nothing is committed here."""
+    """Download the object and transcribe it (then ``diarize`` it, on the same file);
+    nothing is committed here."""
     if event.size == 0:
         raise PermanentError("empty_object", "the uploaded object has zero bytes")
     key = parse_audio_key(new.object_key)
@@ -120,6 +125,9 @@ async def transcribe_recording(
             report=report,
             progress=progress,
         )
+        if diarize is not None and transcript.text.strip():
+            await heartbeat()
+            transcript = await diarize(path, transcript, report)
     if not transcript.text.strip():
         raise PermanentError("no_speech", "the transcriber found no speech in the recording")
     return transcript, report
@@ -148,6 +156,8 @@ async def commit_transcript(
         "chunks": [{"start": c.start, "end": c.end} for c in report.chunks],
         "timings": report.timings,
     }
+    if report.diarization is not None:
+        document["diarization"] = diarization_summary(report.diarization)
     await _put_json(store, key, document)
     report.timings["store"] = round(time.perf_counter() - started, 4)
     try:
@@ -178,10 +188,30 @@ async def _complete(
             result_key=key,
             chunk_count=len(report.chunks),
             timings=report.timings,
+            **_diarization_columns(report.diarization),
         ),
         owner=owner,
         analysis_pending=analysis_pending,
     )
+
+
+def diarization_summary(diarization: Diarization) -> dict[str, Any]:
+    """Which model and method found how many speakers (the results JSON's ``diarization``)."""
+    return {
+        "speakers": diarization.speakers,
+        "model": diarization.model,
+        "method": diarization.method,
+    }
+
+
+def _diarization_columns(diarization: Diarization | None) -> dict[str, Any]:
+    if diarization is None:
+        return {}
+    return {
+        "speaker_count": diarization.speakers,
+        "diarization_model": diarization.model,
+        "diarization_method": diarization.method,
+    }
 
 
 async def analyse_recording(
@@ -198,7 +228,11 @@ async def analyse_recording(
     the analysis failing (the transcript stays done); transient ones propagate."""
     scenario = analysis.scenarios.choose(recording.scenario)
     language: Language = "en" if interface_language == "en" else "ru"
-    text = await recordings.transcript_text(recording.id)
+    text = analysis_input(
+        await recordings.transcript_text(recording.id),
+        await recordings.transcript_segments(recording.id),
+        language,
+    )
     started = time.perf_counter()
     try:
         steps = await run_scenario(

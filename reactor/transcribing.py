@@ -12,6 +12,7 @@ from pathlib import Path
 from reactor import media
 from reactor.chunking import Chunk, ChunkLimits, find_silences, needs_transcoding, plan_chunks
 from reactor.concurrency import gather_or_cancel
+from reactor.diarization.base import Diarization
 from reactor.errors import PermanentError
 from reactor.progress import ChunkedProgress
 from reactor.stitching import ChunkTranscript, stitch
@@ -36,6 +37,8 @@ class TranscribeReport:
     probe: media.AudioProbe | None = None
     chunks: list[Chunk] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # Who spoke when (reactor.diarizing), when the recording was diarized.
+    diarization: Diarization | None = None
 
 
 async def transcribe_file(

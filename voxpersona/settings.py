@@ -224,6 +224,9 @@ class VoxSettings(BaseSettings):
     diarization_model: Path | None = None
     diarization_device: Literal["auto", "cpu", "cuda"] = "auto"
     diarization_parallel: int = Field(default=1, ge=1, le=16)
+    # Longer recordings keep their transcript without speakers: the stage holds the decoded
+    # audio in memory (16 kHz float32, about 230 MB an hour).
+    diarization_max_seconds: float = Field(default=7200.0, gt=0)
 
     @field_validator("diarization_max_speakers")
     @classmethod

@@ -15,6 +15,9 @@ class Segment(BaseModel):
     start: float = Field(ge=0)
     end: float = Field(ge=0)
     text: str
+    # Who spoke it (1, 2, … by first appearance), set by the diarization stage; None: not
+    # diarized. Left out of dumps while None, so undiarized results look as they always did.
+    speaker: int | None = Field(default=None, ge=1, exclude_if=lambda v: v is None)
 
 
 class Transcript(BaseModel):

@@ -49,6 +49,11 @@ class RecordingMetadata(BaseModel):
     scenario: str | None = Field(
         default=None, alias="scenario", max_length=32, pattern=r"^[a-z][a-z0-9_-]*$"
     )
+    # Who said what: ``auto`` (count the speakers), ``off``, or an exact count; absent: the
+    # server's default (VOXPERSONA_DIARIZATION_ENABLED). The user's default in the bot.
+    speakers: str | None = Field(
+        default=None, alias="speakers", max_length=4, pattern=r"^(auto|off|[1-8])$"
+    )
     # The bot's status message for this recording (edited as progress arrives), in ``chat_id``.
     status_message_id: int | None = Field(default=None, alias="status-message-id", gt=0)
     # The user's title and notes from the caption (a caption is at most 1024 characters).

@@ -119,6 +119,10 @@ class CompletedTranscript:
     result_key: str
     chunk_count: int
     timings: dict[str, float]
+    # Diarization: how many speakers, which model and method said so (None: not diarized).
+    speaker_count: int | None = None
+    diarization_model: str | None = None
+    diarization_method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +53,8 @@ class TranscriptRow:
     language: str | None
     name: str | None
     created_at: datetime
+    # The user's speaker names from the recording card: {2: "Анна"}.
+    speaker_names: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,18 @@ class StoredTranscript:
     original_name: str | None
     scenario: str | None = None
     analysis_status: str = "none"
+    # Segments as stored (``speaker`` in each when diarized) and the user's speaker names.
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    speaker_names: dict[int, str] = field(default_factory=dict)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def speaker_names(value: Any) -> dict[int, str]:
+    """``{"2": "Анна"}`` as stored → ``{2: "Анна"}``."""
+    return {int(k): str(v) for k, v in (_json(value) or {}).items() if str(k).isdigit()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +136,7 @@ class LibraryQueries:
     async def transcript(self, user_id: int, recording_id: uuid.UUID) -> TranscriptRow | None:
         row = await self._pool.fetchrow(
             "SELECT r.transcript_text, r.transcript_segments, r.transcript_language,"
+            " r.speaker_names,"
             f" COALESCE(u.title, r.original_name) AS name, r.created_at{_FROM}"
             " WHERE r.id = $1 AND r.user_id = $2 AND r.status = 'done'",
             recording_id,
@@ -129,13 +144,13 @@ class LibraryQueries:
         )
         if row is None or row["transcript_text"] is None:
             return None
-        segments = row["transcript_segments"]
         return TranscriptRow(
             text=row["transcript_text"],
-            segments=json.loads(segments) if isinstance(segments, str) else (segments or []),
+            segments=_json(row["transcript_segments"]) or [],
             language=row["transcript_language"],
             name=row["name"],
             created_at=row["created_at"],
+            speaker_names=speaker_names(row["speaker_names"]),
         )
 
     async def search(
@@ -221,7 +236,8 @@ class TranscriptReader:
 
     async def get(self, recording_id: uuid.UUID, *, user_id: int) -> StoredTranscript | None:
         row = await self._pool.fetchrow(
-            "SELECT transcript_text, original_name, scenario, analysis_status FROM recordings"
+            "SELECT transcript_text, original_name, scenario, analysis_status,"
+            " transcript_segments, speaker_names FROM recordings"
             " WHERE id = $1 AND user_id = $2 AND status = 'done'",
             recording_id,
             user_id,
@@ -233,6 +249,8 @@ class TranscriptReader:
             original_name=row["original_name"],
             scenario=row["scenario"],
             analysis_status=row["analysis_status"],
+            segments=_json(row["transcript_segments"]) or [],
+            speaker_names=speaker_names(row["speaker_names"]),
         )
 
     async def analysis(self, recording_id: uuid.UUID, *, user_id: int) -> StoredAnalysis | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 
@@ -297,7 +298,8 @@ class Recordings:
             " transcript_segments = $4::jsonb, transcript_language = $5,"
             " duration_seconds = COALESCE($6, duration_seconds), transcription_engine = $7,"
             " transcription_model = $8, result_key = $9, chunk_count = $10,"
-            " timings = $11::jsonb,"
+            " timings = $11::jsonb, speaker_count = $13, diarization_model = $14,"
+            " diarization_method = $15,"
             " analysis_status = CASE WHEN $12 AND scenario IS DISTINCT FROM 'none'"
             "   THEN 'pending' ELSE 'none' END,"
             " lease_owner = CASE WHEN $12 AND scenario IS DISTINCT FROM 'none'"
@@ -319,6 +321,9 @@ class Recordings:
             done.chunk_count,
             json.dumps(done.timings),
             analysis_pending,
+            done.speaker_count,
+            done.diarization_model,
+            done.diarization_method,
         )
         if not _changed(status):
             raise await self._lost(recording_id)
@@ -344,6 +349,8 @@ class Recordings:
                 " transcription_engine = t.transcription_engine,"
                 " transcription_model = t.transcription_model, result_key = t.result_key,"
                 " chunk_count = t.chunk_count, timings = t.timings,"
+                " speaker_count = t.speaker_count, diarization_model = t.diarization_model,"
+                " diarization_method = t.diarization_method,"
                 f" {_ADOPT_ANALYSIS},"
                 " failure_code = NULL, failure_reason = NULL, completed_at = now(),"
                 " updated_at = now()"
@@ -376,6 +383,34 @@ class Recordings:
             "SELECT transcript_text FROM recordings WHERE id = $1", recording_id
         )
         return text or ""
+
+    async def transcript_segments(self, recording_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The stored segments (``start``, ``end``, ``text`` and, when diarized, ``speaker``)."""
+        value = await self._pool.fetchval(
+            "SELECT transcript_segments FROM recordings WHERE id = $1", recording_id
+        )
+        segments = json.loads(value) if isinstance(value, str) else value
+        return list(segments or [])
+
+    async def name_speaker(
+        self, recording_id: uuid.UUID, *, user_id: int, speaker: int, name: str | None
+    ) -> bool:
+        """Name speaker ``speaker`` of the user's recording (None or "" forgets the name);
+        False when the user has no such finished recording or it has no such speaker."""
+        key = str(speaker)
+        status = await self._pool.execute(
+            "UPDATE recordings SET speaker_names = CASE WHEN $4 = ''"
+            " THEN speaker_names - $3 ELSE speaker_names || jsonb_build_object($3::text, $4::text)"
+            " END, updated_at = now()"
+            " WHERE id = $1 AND user_id = $2 AND status = 'done'"
+            " AND transcript_segments @> jsonb_build_array(jsonb_build_object('speaker', $5::int))",
+            recording_id,
+            user_id,
+            key,
+            (name or "").strip(),
+            speaker,
+        )
+        return _changed(status)
 
     async def complete_analysis(
         self,
