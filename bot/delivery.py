@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from bot.i18n import Language, normalise_language, reason_text, scenario_title, t
 from bot.progress import ProgressEditor
 from bot.repos.uploads import Uploads
+from bot.speakers import with_turns
 from bot.splitting import split_message
 from bot.transcripts import StoredAnalysis, StoredTranscript, TranscriptReader
 from voxpersona.contracts.progress import ProgressMessage, Stage
@@ -175,6 +176,7 @@ class Deliverer:
     async def _send_transcript(
         self, result: ResultMessage, stored: StoredTranscript, language: Language
     ) -> None:
+        stored = with_turns(stored, language)  # speakers (issue 14): "Спикер 1: …" turns
         name = f" «{stored.original_name}»" if stored.original_name else ""
         header = t(language, "transcript_header", name=name)
         parts, as_document = plan_parts(stored.text, header, self._max_messages)

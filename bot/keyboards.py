@@ -15,6 +15,8 @@ from bot.i18n import Language, t
 
 # Analysis scenarios the user can pick (files under reactor/scenarios, plus "none").
 SCENARIOS: tuple[str, ...] = ("summary", "interview", "audit")
+# A user's default for who said what (bot_users.speakers, the upload's ``speakers``).
+SPEAKER_CHOICES: tuple[str, ...] = ("auto", "off", "1", "2", "3", "4")
 RECORDING_LANGUAGES: tuple[str, ...] = ("auto", "ru", "en", "uk", "de", "fr", "es")
 
 
@@ -43,6 +45,17 @@ class Keyboards:
                 callback_data=self._data(user_id, "rl", code),
             )
         kb.adjust(2, 4, 3)
+        return kb.as_markup()
+
+    def default_speakers(self, user_id: int, language: Language) -> InlineKeyboardMarkup:
+        """/speakers: who said what in new recordings — count them, off, or an exact count."""
+        kb = InlineKeyboardBuilder()
+        for choice in SPEAKER_CHOICES:
+            kb.button(
+                text=t(language, f"speakers.{choice}"),
+                callback_data=self._data(user_id, "sd", choice),
+            )
+        kb.adjust(2, 4)
         return kb.as_markup()
 
     def default_scenarios(self, user_id: int, language: Language) -> InlineKeyboardMarkup:
@@ -99,6 +112,7 @@ class Keyboards:
         *,
         done: bool,
         rerun: bool = True,
+        speakers: bool = False,
     ) -> InlineKeyboardMarkup:
         rid = recording_id.hex
         kb = InlineKeyboardBuilder()
@@ -119,6 +133,11 @@ class Keyboards:
             if rerun:
                 kb.button(
                     text=t(language, "btn_rerun"), callback_data=self._data(user_id, "rr", rid)
+                )
+                sizes.append(1)
+            if speakers:  # several voices: the user may name them
+                kb.button(
+                    text=t(language, "btn_speakers"), callback_data=self._data(user_id, "sp", rid)
                 )
                 sizes.append(1)
         kb.button(text=t(language, "btn_download"), callback_data=self._data(user_id, "dl", rid))

@@ -8,10 +8,14 @@ none) shows no labels at all.
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.exports import Cue
+from voxpersona.recordings.queries import StoredTranscript
 
 # Default labels by the user's language; English for any other language.
 SPEAKER_WORD = {"ru": "Спикер", "en": "Speaker"}
@@ -95,3 +99,55 @@ def chat_transcript(
     speakers, the plain text."""
     made = turns(segments, names, language)
     return "\n\n".join(f"{t.speaker}: {t.text}" if t.speaker else t.text for t in made)
+
+
+def spoken_segments(stored: Sequence[Mapping[str, Any]]) -> list[SpokenSegment]:
+    """Segments as the recordings module stores them (``speaker`` only when diarized)."""
+    return [
+        SpokenSegment(
+            float(s.get("start", 0.0)),
+            float(s.get("end", 0.0)),
+            str(s.get("text", "")),
+            int(s["speaker"]) if s.get("speaker") is not None else None,
+        )
+        for s in stored
+    ]
+
+
+def with_turns(stored: StoredTranscript, language: str | None) -> StoredTranscript:
+    """The transcript as the chat shows it: its text as speaker turns (with the user's names)
+    when diarization found several voices; otherwise unchanged."""
+    segments = spoken_segments(stored.segments)
+    if not _labelled(segments):
+        return stored
+    return replace(stored, text=chat_transcript(segments, stored.speaker_names, language))
+
+
+# The recording a "name the speakers" prompt is about: its last line, "🔖 <recording id hex>".
+# A reply to the prompt carries the prompt's text back (Telegram's reply_to_message), so the
+# bot keeps no state between the button and the reply; the id is only ever looked up together
+# with the id of the user who replied.
+PROMPT_MARK = re.compile(r"🔖 ([0-9a-f]{32})\s*$")
+_NAMING = re.compile(r"^\s*(?:[^\d\s]+\s+)?(\d{1,2})\s*(?:[=:—–-]\s*)?(.*?)\s*$", re.S)
+MAX_NAME = 40
+
+
+def prompt_recording(text: str | None) -> uuid.UUID | None:
+    """The recording id a naming prompt ends with."""
+    found = PROMPT_MARK.search(text or "")
+    return uuid.UUID(hex=found.group(1)) if found else None
+
+
+def parse_naming(text: str) -> tuple[int, str] | None:
+    """ "2 Анна", "Speaker 2 = Анна", "2" (forget the name) → (2, "Анна"); None: not a naming.
+    Names keep to one line of ``MAX_NAME`` characters (they label every turn)."""
+    found = _NAMING.match(text)
+    if found is None or int(found.group(1)) < 1:
+        return None
+    name = " ".join(found.group(2).split())[:MAX_NAME].strip()
+    return int(found.group(1)), name
+
+
+def speaker_numbers(segments: Sequence[SpokenSegment]) -> list[int]:
+    """The speakers who said something, in number order."""
+    return sorted({s.speaker for s in segments if s.speaker is not None and s.text.strip()})

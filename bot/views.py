@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.exports import Cue, TranscriptDocument
+from bot.exports import TranscriptDocument
 from bot.i18n import Language, human_size, t
 from bot.repos.library import Card, TranscriptRow
+from bot.speakers import cues as cues_for
+from bot.speakers import spoken_segments
 
 MAX_LABEL = 48
 _UNSAFE_FILENAME = re.compile(r"[^\w\-. ]+", re.UNICODE)
@@ -65,10 +67,8 @@ def pages(total: int, size: int) -> int:
 
 
 def transcript_document(row: TranscriptRow, language: Language) -> TranscriptDocument:
-    cues = tuple(
-        Cue(float(s.get("start", 0.0)), float(s.get("end", 0.0)), str(s.get("text", "")))
-        for s in row.segments
-    )
+    # Speakers (with the user's names) when diarization found several voices.
+    cues = tuple(cues_for(spoken_segments(row.segments), row.speaker_names, language))
     return TranscriptDocument(
         title=display_name(row.name, row.created_at, language),
         text=row.text,

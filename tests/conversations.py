@@ -12,6 +12,7 @@ import numpy as np
 
 from reactor.diarization.audio import SAMPLE_RATE, decode
 from reactor.diarization.base import FloatArray, SpeakerTurn
+from voxpersona.localstack.fake_openai import FakeSegment, FakeTranscript, TranscriptionRequest
 
 VOICES = Path(__file__).parent / "fixtures" / "voices"
 SPEECH = Path(__file__).parent / "fixtures" / "speech"
@@ -76,3 +77,21 @@ def encode_wav(audio: FloatArray) -> bytes:
         for packet in stream.encode(None):
             output.mux(packet)
     return buffer.getvalue()
+
+
+class TurnTranscriber:
+    """Answers like Whisper would: one segment per turn of the conversation just uploaded
+    (looked up by the upload's size), with its words as ``turn N``."""
+
+    def __init__(self) -> None:
+        self.by_size: dict[int, tuple[SpeakerTurn, ...]] = {}
+
+    def expect(self, audio: bytes, turns: Sequence[SpeakerTurn]) -> bytes:
+        self.by_size[len(audio)] = tuple(turns)
+        return audio
+
+    def __call__(self, path: Path, request: TranscriptionRequest) -> FakeTranscript:
+        turns = self.by_size[request.size]
+        segments = [FakeSegment(t.start, t.end, f"turn {i}") for i, t in enumerate(turns)]
+        text = " ".join(s.text for s in segments)
+        return FakeTranscript(text, "english", turns[-1].end + 0.3, segments)

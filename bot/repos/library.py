@@ -50,6 +50,14 @@ class Library:
             limit=limit,
         )
 
+    async def name_speaker(
+        self, user_id: int, recording_id: uuid.UUID, speaker: int, name: str | None
+    ) -> bool:
+        """Name (or, with no name, un-name) one speaker of the user's recording."""
+        return await self._recordings.name_speaker(
+            recording_id, user_id=user_id, speaker=speaker, name=name
+        )
+
     async def delete(self, user_id: int, recording_id: uuid.UUID) -> bool:
         """Delete one recording not being worked on; False if nothing was."""
         key = await self._recordings.delete(user_id, recording_id)

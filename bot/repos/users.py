@@ -19,9 +19,11 @@ class UserPrefs:
     recording_language: str
     scenario: str | None
     access: Access
+    # Who said what in new recordings: "auto", "off" or an exact count; None: the server's default.
+    speakers: str | None = None
 
 
-_COLUMNS = "user_id, interface_language, recording_language, scenario, access"
+_COLUMNS = "user_id, interface_language, recording_language, scenario, access, speakers"
 
 
 def _prefs(row: asyncpg.Record) -> UserPrefs:
@@ -31,6 +33,7 @@ def _prefs(row: asyncpg.Record) -> UserPrefs:
         recording_language=row["recording_language"],
         scenario=row["scenario"],
         access=row["access"],
+        speakers=row["speakers"],
     )
 
 
@@ -58,6 +61,9 @@ class Users:
 
     async def set_scenario(self, user_id: int, scenario: str) -> None:
         await self._set(user_id, "scenario", scenario)
+
+    async def set_speakers(self, user_id: int, choice: str) -> None:
+        await self._set(user_id, "speakers", choice)
 
     async def set_access(self, user_id: int, access: Access, *, code: str | None = None) -> None:
         await self._pool.execute(

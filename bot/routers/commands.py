@@ -11,7 +11,7 @@ from bot.context import BotContext
 from bot.filters import Action
 from bot.i18n import Language, human_size, t
 from bot.intake import effective_limit
-from bot.keyboards import RECORDING_LANGUAGES, SCENARIOS, scenario_label
+from bot.keyboards import RECORDING_LANGUAGES, SCENARIOS, SPEAKER_CHOICES, scenario_label
 from bot.repos.users import UserPrefs
 from bot.routing import RouteTable
 from voxpersona.logging import get_logger
@@ -113,4 +113,33 @@ async def set_default_scenario(
     if isinstance(query.message, Message):
         await query.message.edit_text(
             t(lang, "scenario_default_set", scenario=scenario_label(lang, name))
+        )
+
+
+def _speakers_choice(lang: Language, choice: str | None) -> str:
+    return t(lang, f"speakers.{choice or 'default'}")
+
+
+@routes.message(Command("speakers"))
+async def speakers_menu(
+    message: Message, ctx: BotContext, lang: Language, prefs: UserPrefs
+) -> None:
+    user = message.from_user
+    assert user is not None
+    await message.answer(
+        t(lang, "speakers_menu", choice=_speakers_choice(lang, prefs.speakers)),
+        reply_markup=ctx.keyboards.default_speakers(user.id, lang),
+    )
+
+
+@routes.callback_query(Action("sd"))
+async def set_default_speakers(
+    query: CallbackQuery, cb: Callback, ctx: BotContext, lang: Language
+) -> None:
+    choice = cb.args[0] if cb.args and cb.args[0] in SPEAKER_CHOICES else SPEAKER_CHOICES[0]
+    await ctx.users.set_speakers(query.from_user.id, choice)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            t(lang, "speakers_set", choice=_speakers_choice(lang, choice))
         )

@@ -181,6 +181,7 @@ async def _upload(
         interface_language=lang,
         language=prefs.recording_language,
         scenario=prefs.scenario,
+        speakers=prefs.speakers,
         status_message_id=pending.status_id,
         title=title,
         notes=notes,

@@ -82,7 +82,12 @@ async def open_card(query: CallbackQuery, cb: Callback, ctx: BotContext, lang: L
         await query.answer(t(lang, "not_found"), show_alert=True)
         return
     markup = ctx.keyboards.card(
-        query.from_user.id, card.id, lang, done=card.status == "done", rerun=card.can_rerun
+        query.from_user.id,
+        card.id,
+        lang,
+        done=card.status == "done",
+        rerun=card.can_rerun,
+        speakers=(card.speakers or 0) > 1,
     )
     await show(query, card_text(card, lang), markup)
 

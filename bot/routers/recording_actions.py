@@ -1,4 +1,5 @@
-"""Card actions that change or fetch the recording: download, delete, re-run the analysis."""
+"""Card actions that change or fetch the recording: download, delete, re-run the analysis,
+name its speakers."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from collections.abc import AsyncGenerator
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.enums import ChatType
-from aiogram.types import CallbackQuery, InputFile
+from aiogram.types import CallbackQuery, ForceReply, InputFile, Message
 
 from bot.callbacks import Callback
 from bot.context import BotContext
@@ -18,6 +19,14 @@ from bot.keyboards import SCENARIOS, scenario_label
 from bot.repos.library import Card
 from bot.routers.library import page_view, recording_id, show
 from bot.routing import RouteTable
+from bot.speakers import (
+    PROMPT_MARK,
+    parse_naming,
+    prompt_recording,
+    speaker_name,
+    speaker_numbers,
+    spoken_segments,
+)
 from bot.views import card_text, display_name
 from voxpersona.contracts.keys import result_key
 from voxpersona.logging import get_logger
@@ -156,3 +165,50 @@ async def rerun(query: CallbackQuery, cb: Callback, ctx: BotContext, lang: Langu
     )
     log.info("bot.rerun", user_id=user_id, recording_id=str(card.id), scenario=scenario)
     await show(query, t(lang, "scenario_rerun", scenario=scenario_label(lang, scenario)), None)
+
+
+@routes.callback_query(Action("sp"))
+async def ask_speaker_names(
+    query: CallbackQuery, cb: Callback, ctx: BotContext, lang: Language, bot: Bot
+) -> None:
+    """Lists the recording's speakers and asks for "number name" as a reply."""
+    card = await _card(query, cb, ctx, lang)
+    if card is None or query.message is None:
+        return
+    row = await ctx.library.transcript(query.from_user.id, card.id)
+    numbers = speaker_numbers(spoken_segments(row.segments)) if row is not None else []
+    if row is None or len(numbers) < 2:
+        await query.answer(t(lang, "not_found"), show_alert=True)
+        return
+    await query.answer()
+    listed = "\n".join(f"{n}. {speaker_name(n, row.speaker_names, lang)}" for n in numbers)
+    name = display_name(card.name, card.created_at, lang)
+    await bot.send_message(
+        query.message.chat.id,
+        t(lang, "speakers_prompt", name=name, speakers=listed, rid=card.id.hex),
+        reply_markup=ForceReply(selective=True),
+    )
+
+
+@routes.message(F.text, F.reply_to_message.text.regexp(PROMPT_MARK, mode="search"))
+async def name_speaker(message: Message, ctx: BotContext, lang: Language, bot: Bot) -> None:
+    """A reply to the naming prompt: "2 Анна" names speaker 2 of that recording."""
+    prompt = message.reply_to_message
+    user = message.from_user
+    if prompt is None or user is None or prompt.from_user is None or prompt.from_user.id != bot.id:
+        return
+    rid = prompt_recording(prompt.text)
+    naming = parse_naming(message.text or "")
+    if rid is None or naming is None:
+        await message.answer(t(lang, "speakers_bad"))
+        return
+    number, given = naming
+    if not await ctx.library.name_speaker(user.id, rid, number, given):
+        await message.answer(t(lang, "speakers_no_such", number=number))
+        return
+    log.info("bot.speaker_named", user_id=user.id, recording_id=str(rid), speaker=number)
+    default = speaker_name(number, {}, lang)
+    if given:
+        await message.answer(t(lang, "speakers_named", speaker=default, name=given))
+    else:
+        await message.answer(t(lang, "speakers_unnamed", speaker=default))

@@ -23,6 +23,7 @@ TEXTS: dict[str, dict[Literal["ru", "en"], str]] = {
         "/search слова [2024-05-01..2024-05-31] — поиск по расшифровкам и датам\n"
         "/lang — язык интерфейса и язык записей\n"
         "/scenario — анализ по умолчанию\n"
+        "/speakers — кто что сказал: делить ли текст по говорящим\n"
         "/delete_all — удалить все записи\n"
         "В группах: ответьте /transcribe на голосовое сообщение.",
         "en": "What I can do:\n"
@@ -32,6 +33,7 @@ TEXTS: dict[str, dict[Literal["ru", "en"], str]] = {
         "/search words [2024-05-01..2024-05-31] — search transcripts and dates\n"
         "/lang — interface language and recording language\n"
         "/scenario — the default analysis\n"
+        "/speakers — who said what: split transcripts by speaker or not\n"
         "/delete_all — delete all recordings\n"
         "In groups: reply /transcribe to a voice message.",
     },
@@ -68,4 +70,21 @@ TEXTS: dict[str, dict[Literal["ru", "en"], str]] = {
         "en": "Done: the default is now {scenario}.",
     },
     "scenario.none": {"ru": "Без анализа", "en": "No analysis"},
+    "speakers_menu": {
+        "ru": "Кто что сказал: {choice}. В расшифровке реплики подписываются «Спикер 1», "
+        "«Спикер 2»…; имена можно дать в карточке записи (/files). Выберите для новых записей:",
+        "en": "Who said what: {choice}. Transcripts label turns “Speaker 1”, “Speaker 2”…; "
+        "name them on the recording's card (/files). Choose for new recordings:",
+    },
+    "speakers_set": {
+        "ru": "Готово: для новых записей — {choice}.",
+        "en": "Done: for new recordings — {choice}.",
+    },
+    "speakers.default": {"ru": "по настройке сервера", "en": "as the server is set up"},
+    "speakers.auto": {"ru": "👥 Определять", "en": "👥 Detect"},
+    "speakers.off": {"ru": "🚫 Не делить", "en": "🚫 Don't split"},
+    "speakers.1": {"ru": "1 голос", "en": "1 voice"},
+    "speakers.2": {"ru": "2 голоса", "en": "2 voices"},
+    "speakers.3": {"ru": "3 голоса", "en": "3 voices"},
+    "speakers.4": {"ru": "4 голоса", "en": "4 voices"},
 }

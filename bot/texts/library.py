@@ -27,6 +27,31 @@ TEXTS: dict[str, dict[Literal["ru", "en"], str]] = {
     "btn_transcript": {"ru": "📝 Текст", "en": "📝 Transcript"},
     "btn_analysis": {"ru": "🧠 Анализ", "en": "🧠 Analysis"},
     "btn_rerun": {"ru": "🔁 Другой анализ", "en": "🔁 Another analysis"},
+    "btn_speakers": {"ru": "👥 Имена спикеров", "en": "👥 Name speakers"},
+    "speakers_prompt": {
+        "ru": "👥 Спикеры в «{name}»:\n{speakers}\n\nОтветьте на это сообщение номером и "
+        "именем, например «2 Анна» (только номер — вернуть «Спикер 2»). Текст и экспорт "
+        "покажут новые имена.\n🔖 {rid}",
+        "en": "👥 Speakers in “{name}”:\n{speakers}\n\nReply to this message with a number "
+        "and a name, e.g. “2 Anna” (a number alone brings back “Speaker 2”). The transcript "
+        "and exports will show the new names.\n🔖 {rid}",
+    },
+    "speakers_named": {
+        "ru": "Готово: {speaker} — «{name}». Откройте текст или экспорт в карточке записи.",
+        "en": "Done: {speaker} is now “{name}”. Open the transcript or an export on the card.",
+    },
+    "speakers_unnamed": {
+        "ru": "Готово: снова «{speaker}».",
+        "en": "Done: back to “{speaker}”.",
+    },
+    "speakers_bad": {
+        "ru": "Не понял. Ответьте номером спикера и именем, например «2 Анна».",
+        "en": "I didn't get that. Reply with a speaker's number and a name, e.g. “2 Anna”.",
+    },
+    "speakers_no_such": {
+        "ru": "В этой записи нет спикера {number}.",
+        "en": "This recording has no speaker {number}.",
+    },
     "btn_download": {"ru": "⬇️ Скачать", "en": "⬇️ Download"},
     "btn_delete": {"ru": "🗑 Удалить", "en": "🗑 Delete"},
     "btn_export": {"ru": "📄 {fmt}", "en": "📄 {fmt}"},

@@ -6,14 +6,12 @@ interview analysis reads the turns."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
-from reactor.diarization.base import SpeakerTurn
-from tests.conversations import conversation, encode_wav
+from tests.conversations import TurnTranscriber, conversation, encode_wav
 from tests.reactor_harness import (
     dsn,
     fresh_audio_bucket,
@@ -24,12 +22,7 @@ from tests.reactor_harness import (
     wait_row,
 )
 from tests.services import OPENAI_TEST_KEY, RunningServices
-from voxpersona.localstack.fake_openai import (
-    FakeOpenAI,
-    FakeSegment,
-    FakeTranscript,
-    TranscriptionRequest,
-)
+from voxpersona.localstack.fake_openai import FakeOpenAI
 from voxpersona.storage import MinioObjectStore
 
 pytestmark = pytest.mark.timeout(300)
@@ -43,24 +36,6 @@ TWO_VOICES = [
     ("en_female", "en_female_2"),
 ]
 ONE_VOICE = [("en_male", f"en_male_{i}") for i in range(4)]
-
-
-class TurnTranscriber:
-    """Answers like Whisper would: one segment per turn of the conversation just uploaded
-    (looked up by the upload's size), with its words as ``turn N``."""
-
-    def __init__(self) -> None:
-        self.by_size: dict[int, tuple[SpeakerTurn, ...]] = {}
-
-    def expect(self, audio: bytes, turns: Sequence[SpeakerTurn]) -> bytes:
-        self.by_size[len(audio)] = tuple(turns)
-        return audio
-
-    def __call__(self, path: Path, request: TranscriptionRequest) -> FakeTranscript:
-        turns = self.by_size[request.size]
-        segments = [FakeSegment(t.start, t.end, f"turn {i}") for i, t in enumerate(turns)]
-        text = " ".join(s.text for s in segments)
-        return FakeTranscript(text, "english", turns[-1].end + 0.3, segments)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -18,6 +18,7 @@ import asyncpg
 import nats
 from nats.aio.msg import Msg
 
+from reactor.analysis.turns import analysis_input
 from reactor.app import run_reactor, secrets_of
 from voxpersona.cli.localenv import services
 from voxpersona.contracts.keys import new_audio_key
@@ -32,7 +33,9 @@ from voxpersona.storage import MinioObjectStore
 EXIT_DONE, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_TIMEOUT = 0, 1, 2, 3
 
 
-async def run_process(file: Path, *, user_id: int, timeout: float, as_json: bool) -> int:
+async def run_process(
+    file: Path, *, user_id: int, timeout: float, as_json: bool, speakers: str | None = None
+) -> int:
     if not await asyncio.to_thread(file.is_file):
         print(f"error: {file} is not a readable file")
         return EXIT_BAD_INPUT
@@ -49,7 +52,9 @@ async def run_process(file: Path, *, user_id: int, timeout: float, as_json: bool
             log_format=settings.vox.log_format, level="WARNING", secrets=secrets_of(settings)
         )
         print(f"using {description}")
-        result = await _push(file, kind.extension, kind.content_type, user_id, settings, timeout)
+        result = await _push(
+            file, kind.extension, kind.content_type, user_id, settings, timeout, speakers
+        )
         if result is None:
             print(f"error: no result within {timeout:.0f}s")
             return EXIT_TIMEOUT
@@ -63,6 +68,7 @@ async def _push(
     user_id: int,
     settings: ReactorSettings,
     timeout: float,
+    speakers: str | None = None,
 ) -> ResultMessage | None:
     store = MinioObjectStore(settings.minio)
     nc = await nats.connect(settings.nats.url)
@@ -78,7 +84,11 @@ async def _push(
     try:
         key = str(new_audio_key(user_id, extension, now=datetime.now(UTC)))
         metadata = RecordingMetadata(
-            user_id=user_id, chat_id=user_id, original_name=file.name, source="cli"
+            user_id=user_id,
+            chat_id=user_id,
+            original_name=file.name,
+            source="cli",
+            speakers=speakers,
         )
         info = await store.put_file(
             store.audio_bucket, key, file, content_type=content_type, metadata=metadata.to_headers()
@@ -115,13 +125,20 @@ async def _report(result: ResultMessage, settings: ReactorSettings, as_json: boo
     try:
         row = await conn.fetchrow(
             "SELECT status, transcript_text, transcript_language, transcription_engine,"
-            " transcription_model, failure_code, failure_reason FROM recordings WHERE id = $1",
+            " transcription_model, speaker_count, diarization_model, diarization_method,"
+            " transcript_segments, failure_code, failure_reason FROM recordings WHERE id = $1",
             result.recording_id,
         )
     finally:
         await conn.close()
     record = dict(row) if row is not None else {}
+    stored = record.pop("transcript_segments", None)
+    segments = json.loads(stored) if isinstance(stored, str) else (stored or [])
     if as_json:
+        record["segments"] = [
+            {"start": s["start"], "end": s["end"], "speaker": s.get("speaker"), "text": s["text"]}
+            for s in segments
+        ]
         print(json.dumps({"recording_id": str(result.recording_id), **record}, ensure_ascii=False))
     elif result.status is RecordingStatus.DONE:
         print(
@@ -129,7 +146,7 @@ async def _report(result: ResultMessage, settings: ReactorSettings, as_json: boo
             f"({record.get('transcription_engine')}/{record.get('transcription_model')}, "
             f"language {record.get('transcript_language')})\n"
         )
-        print(record.get("transcript_text", ""))
+        print(analysis_input(record.get("transcript_text") or "", segments, "en"))
     else:
         print(f"recording {result.recording_id}: failed: {result.reason_code}: {result.reason}")
     return EXIT_DONE if result.status is RecordingStatus.DONE else EXIT_FAILED
@@ -144,11 +161,26 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="seconds to wait for the result"
     )
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as JSON (segments with start, end, speaker and text)",
+    )
+    parser.add_argument(
+        "--speakers",
+        choices=("auto", "off", "1", "2", "3", "4", "5", "6", "7", "8"),
+        help="who said what: count the speakers, off, or an exact count (default: the server's)",
+    )
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     return asyncio.run(
-        run_process(args.file, user_id=args.user, timeout=args.timeout, as_json=args.json)
+        run_process(
+            args.file,
+            user_id=args.user,
+            timeout=args.timeout,
+            as_json=args.json,
+            speakers=args.speakers,
+        )
     )

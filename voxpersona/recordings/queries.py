@@ -33,6 +33,7 @@ class Card:
     leased: bool
     etag: str
     chat_id: int
+    speakers: int | None = None  # how many speakers diarization found; None: not diarized
 
     @property
     def can_rerun(self) -> bool:
@@ -87,7 +88,7 @@ class StoredAnalysis:
 _CARD = (
     "r.id, r.object_key, r.bucket, COALESCE(u.title, r.original_name) AS name, u.notes,"
     " r.created_at, r.duration_seconds, r.size_bytes, r.status, r.audio_state,"
-    " r.analysis_status, r.scenario, r.etag, r.chat_id,"
+    " r.analysis_status, r.scenario, r.etag, r.chat_id, r.speaker_count AS speakers,"
     " (r.lease_until IS NOT NULL AND r.lease_until > now()) AS leased"
 )
 _FROM = " FROM recordings r LEFT JOIN bot_uploads u ON u.object_key = r.object_key"
