@@ -191,11 +191,13 @@ async def ask_speaker_names(
 
 
 @routes.message(F.text, F.reply_to_message.text.regexp(PROMPT_MARK, mode="search"))
-async def name_speaker(message: Message, ctx: BotContext, lang: Language, bot: Bot) -> None:
+async def name_speaker(message: Message, ctx: BotContext, lang: Language) -> None:
     """A reply to the naming prompt: "2 Анна" names speaker 2 of that recording."""
     prompt = message.reply_to_message
     user = message.from_user
-    if prompt is None or user is None or prompt.from_user is None or prompt.from_user.id != bot.id:
+    # Only the bot's own prompt counts (a user's message quoting the mark does not); the
+    # recording is then looked up together with the replying user's id, never anyone else's.
+    if prompt is None or user is None or prompt.from_user is None or not prompt.from_user.is_bot:
         return
     rid = prompt_recording(prompt.text)
     naming = parse_naming(message.text or "")
