@@ -100,3 +100,22 @@ async def test_two_speakers_come_back_as_turns_and_names_reach_the_exports(
     assert "<v Анна>turn 1" in after["vtt"]
     assert "<v Анна>turn 3" in after["vtt"]
     assert "Спикер 2" not in after["vtt"]
+
+    # A number alone brings the default label back; a speaker the recording lacks is refused.
+    for text in ("2", "7 Никто"):
+        tg.push_update(
+            {
+                "message": message_dict(
+                    prompt.message_id + 1001 + len(text),
+                    user.private_chat(),
+                    user.to_api(),
+                    text=text,
+                    reply_to_message=prompt.payload,
+                )
+            }
+        )
+    await wait_text(tg, user.id, "Готово: снова «Спикер 2»")
+    await wait_text(tg, user.id, "В этой записи нет спикера 7")
+    again = await exports(tg, user, card)
+    assert "Спикер 2: turn 1" in again["txt"]
+    assert "Анна" not in again["vtt"]
