@@ -9,6 +9,7 @@ from reactor.analysis.turns import analysis_input
 from reactor.diarization.base import Diarization, SpeakerBounds, SpeakerTurn
 from reactor.diarizing import plan_bounds, with_speakers
 from reactor.transcription import Segment
+from voxpersona.contracts.metadata import MetadataError, RecordingMetadata
 
 CONFIGURED = SpeakerBounds(minimum=1, maximum=6)
 
@@ -62,3 +63,16 @@ def test_analysis_reads_turns_only_when_several_speakers_spoke() -> None:
     one = [{**s, "speaker": 1} for s in segments]
     assert analysis_input("plain", one, "ru") == "plain"
     assert analysis_input("plain", [{"start": 0, "end": 1, "text": "x"}], "ru") == "plain"
+
+
+def test_the_users_choice_travels_in_the_upload_metadata() -> None:
+    meta = RecordingMetadata(user_id=1, chat_id=1, speakers="2")
+    headers = meta.to_headers()
+    assert headers["x-amz-meta-speakers"] == "2"
+    assert RecordingMetadata.from_user_metadata(headers).speakers == "2"
+    assert "x-amz-meta-speakers" not in RecordingMetadata(user_id=1, chat_id=1).to_headers()
+    for bad in ("9", "many", "0"):
+        with pytest.raises(MetadataError):
+            RecordingMetadata.from_user_metadata(
+                {"x-amz-meta-user-id": "1", "x-amz-meta-chat-id": "1", "x-amz-meta-speakers": bad}
+            )
