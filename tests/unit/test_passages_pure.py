@@ -63,6 +63,7 @@ def test_speaker_turns_cut_and_short_turns_stay_with_their_neighbours() -> None:
     # A two-second "yes" is too short to stand alone: it opens B's next turn, labelled.
     assert passages[2].speaker is None
     assert passages[2].text == "A: Да.\nB: И это всех беспокоит."
+    assert passages[2].embedding_text() == "Да. И это всех беспокоит."
     assert (passages[2].start, passages[2].end) == (45.1, 70)
 
 

@@ -31,13 +31,20 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class Passage:
-    """One cut: ``seq`` counts from 0 within the recording; ``speaker`` is None when mixed."""
+    """One cut: ``seq`` counts from 0 within the recording; ``speaker`` is None when mixed.
+
+    ``text`` labels each change of speaker (for readers and the LLM); ``spoken`` is the words
+    alone, which is what gets embedded (labels would pull all mixed passages together)."""
 
     seq: int
     start: float
     end: float
     text: str
     speaker: str | None
+    spoken: str = ""
+
+    def embedding_text(self) -> str:
+        return self.spoken or self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +154,7 @@ def _passage(seq: int, group: list[Segment]) -> Passage:
     speakers = {s.speaker for s in group}
     if len(speakers) == 1:
         text = " ".join(s.text.strip() for s in group)
-        return Passage(seq, group[0].start, group[-1].end, text, group[0].speaker)
+        return Passage(seq, group[0].start, group[-1].end, text, group[0].speaker, text)
     # Mixed turns: each change of speaker is labelled so the reader (and the LLM) knows who spoke.
     lines: list[str] = []
     previous: str | None = None
@@ -157,4 +164,5 @@ def _passage(seq: int, group: list[Segment]) -> Passage:
         else:
             lines[-1] += " " + s.text.strip()
         previous = s.speaker
-    return Passage(seq, group[0].start, group[-1].end, "\n".join(lines), None)
+    spoken = " ".join(s.text.strip() for s in group)
+    return Passage(seq, group[0].start, group[-1].end, "\n".join(lines), None, spoken)

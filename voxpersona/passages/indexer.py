@@ -79,6 +79,13 @@ _TO_INDEX = (
 )
 
 
+_ONE_TO_INDEX = (
+    "SELECT id, user_id, transcript_segments, transcript_text, duration_seconds FROM recordings"
+    " WHERE id = $1 AND status = 'done' AND audio_state = 'present'"
+    " AND transcript_text IS NOT NULL"
+)
+
+
 async def transcripts(
     pool: asyncpg.Pool, *, user_id: int | None = None, page: int = 200
 ) -> AsyncIterator[list[TranscriptSource]]:
@@ -125,7 +132,7 @@ class PassageIndexer:
     async def index_recording(self, source: TranscriptSource) -> int | None:
         """Index one recording now; the passage count, or None when it is gone."""
         passages, fingerprint = self.cut(source)
-        vectors = await self._embedder.embed_passages([p.text for p in passages])
+        vectors = await self._embedder.embed_passages([p.embedding_text() for p in passages])
         stored = await self._store.replace_recording(
             recording_id=source.recording_id,
             user_id=source.user_id,
@@ -135,6 +142,16 @@ class PassageIndexer:
             fingerprint=fingerprint,
         )
         return len(passages) if stored else None
+
+    async def index_recording_by_id(
+        self, pool: asyncpg.Pool, recording_id: uuid.UUID
+    ) -> int | None:
+        """Index a finished recording from its row (the reactor's call after transcription and
+        diarization); None when it is gone, unfinished or its audio was removed."""
+        row = await pool.fetchrow(_ONE_TO_INDEX, recording_id)
+        if row is None:
+            return None
+        return await self.index_recording(TranscriptSource.from_row(row))
 
     async def rebuild(
         self,
@@ -178,7 +195,7 @@ class PassageIndexer:
     ) -> None:
         if not pending:
             return
-        texts = [p.text for _, passages, _ in pending for p in passages]
+        texts = [p.embedding_text() for _, passages, _ in pending for p in passages]
         vectors = await self._embedder.embed_passages(texts) if texts else np.zeros((0, 0))
         offset = 0
         for source, passages, fingerprint in pending:

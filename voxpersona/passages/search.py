@@ -27,9 +27,8 @@ PassageKey = tuple[uuid.UUID, int]
 CANDIDATES = 50
 
 _TEXT_RANKING = (
-    "WITH q AS (SELECT"
-    " replace(plainto_tsquery('russian'::regconfig, $3)::text, '&', '|')::tsquery"
-    " || replace(plainto_tsquery('english'::regconfig, $3)::text, '&', '|')::tsquery AS query)"
+    "WITH q AS (SELECT plainto_tsquery('russian'::regconfig, $3)"
+    " || plainto_tsquery('english'::regconfig, $3) AS query)"
     " SELECT p.recording_id, p.seq FROM passages p, q"
     " WHERE p.user_id = $1 AND p.model_id = $2 AND numnode(q.query) > 0"
     " AND p.text_search @@ q.query"

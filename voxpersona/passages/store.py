@@ -89,7 +89,7 @@ class PassageStore:
                 await conn.execute(
                     "DELETE FROM passage_recordings WHERE recording_id = $1", recording_id
                 )
-                await conn.execute(
+                status = await conn.execute(
                     "INSERT INTO passage_recordings"
                     " (recording_id, user_id, model_id, dim, fingerprint, passage_count)"
                     " SELECT id, $2, $3, $4, $5, $6 FROM recordings WHERE id = $1 AND user_id = $2",
@@ -100,6 +100,8 @@ class PassageStore:
                     fingerprint,
                     len(rows),
                 )
+                if status == "INSERT 0 0":
+                    return False  # the recording is gone (or is not this user's)
                 if rows:
                     await conn.executemany(self._insert, rows)
         except asyncpg.ForeignKeyViolationError:
