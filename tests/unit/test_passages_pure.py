@@ -145,3 +145,20 @@ def test_vector_cache_checks_generation_and_budget() -> None:
     cache.put(3, "m", entry(1, 1000))
     assert len(cache) == 2  # the least recently used user went
     assert cache.get(1, "m", 5) is None
+
+
+def test_index_health_judges_lag() -> None:
+    from voxpersona.observability.health import Status
+    from voxpersona.observability.probes.passages_probe import judge_index
+    from voxpersona.passages.store import IndexStats
+
+    def stats(waiting: int, oldest: float) -> IndexStats:
+        return IndexStats("m", 10, 2, 8192, waiting, oldest, 0)
+
+    size, lag = judge_index(stats(0, 0.0))
+    assert (size.status, lag.status) == (Status.OK, Status.OK)
+    assert size.facts["passages"] == 10
+    assert judge_index(stats(3, 30.0))[1].status is Status.OK
+    stuck = judge_index(stats(3, 3600.0))[1]
+    assert stuck.status is Status.DEGRADED
+    assert "index rebuild" in stuck.detail

@@ -27,6 +27,7 @@ COMMANDS = {
     "dlq": "dead-lettered events: list, show, requeue, purge",
     "storage": "MinIO buckets, rules and health",
     "migrate": "upload legacy recordings into MinIO (validate, rollback)",
+    "index": "the passage index of 'ask my recordings': rebuild, status",
 }
 
 
