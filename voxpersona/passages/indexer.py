@@ -7,16 +7,17 @@ in PostgreSQL, embedding passages of several recordings per batch.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import numpy as np
 
-from voxpersona.embeddings.base import Embedder
+from voxpersona.embeddings.base import Embedder, Vectors
 from voxpersona.logging import get_logger
 from voxpersona.passages.cutting import (
     CutRules,
@@ -62,13 +63,17 @@ class TranscriptSource:
 
 @dataclass
 class RebuildReport:
-    """What a rebuild did."""
+    """What a rebuild did: recordings (re)indexed and their passages, recordings already
+    current, recordings deleted meanwhile. An embedding error stops the rebuild (raised);
+    what was stored until then stays, and the next rebuild carries on from there."""
 
     indexed: int = 0
     passages: int = 0
     unchanged: int = 0
     gone: int = 0
-    failed: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+
+
+_Pending = tuple[TranscriptSource, list[Passage], str]
 
 
 _TO_INDEX = (
@@ -164,9 +169,33 @@ class PassageIndexer:
         """(Re)index the transcripts in PostgreSQL: those never indexed, indexed with another
         model or from a transcript that has changed since (all of them with ``force``)."""
         report = RebuildReport()
+        previous: tuple[list[_Pending], asyncio.Task[Vectors]] | None = None
+        try:
+            async for batch in self._batches(pool, user_id, force, report, progress):
+                # Embed this batch (in a worker thread) while the previous one is stored.
+                embedding = asyncio.create_task(self._embed(batch))
+                if previous is not None:
+                    await self._store_batch(previous[0], await previous[1], report, progress)
+                previous = (batch, embedding)
+            if previous is not None:
+                await self._store_batch(previous[0], await previous[1], report, progress)
+        finally:
+            if previous is not None and not previous[1].done():
+                previous[1].cancel()
+        return report
+
+    async def _batches(
+        self,
+        pool: asyncpg.Pool,
+        user_id: int | None,
+        force: bool,
+        report: RebuildReport,
+        progress: Callable[[int], None] | None,
+    ) -> AsyncIterator[list[_Pending]]:
+        """Recordings to (re)index, about ``batch_passages`` passages at a time."""
+        pending: list[_Pending] = []
         async for page in transcripts(pool, user_id=user_id):
             states = await self._store.states([s.recording_id for s in page])
-            pending: list[tuple[TranscriptSource, list[Passage], str]] = []
             for source in page:
                 passages, fingerprint = self.cut(source)
                 state = states.get(source.recording_id)
@@ -182,21 +211,24 @@ class PassageIndexer:
                     continue
                 pending.append((source, passages, fingerprint))
                 if sum(len(p) for _, p, _ in pending) >= self._batch:
-                    await self._write_batch(pending, report, progress)
+                    yield pending
                     pending = []
-            await self._write_batch(pending, report, progress)
-        return report
+        if pending:
+            yield pending
 
-    async def _write_batch(
+    async def _embed(self, pending: Sequence[_Pending]) -> Vectors:
+        texts = [p.embedding_text() for _, passages, _ in pending for p in passages]
+        if not texts:
+            return np.zeros((0, 0), np.float32)
+        return await self._embedder.embed_passages(texts)
+
+    async def _store_batch(
         self,
-        pending: Sequence[tuple[TranscriptSource, list[Passage], str]],
+        pending: Sequence[_Pending],
+        vectors: Vectors,
         report: RebuildReport,
         progress: Callable[[int], None] | None,
     ) -> None:
-        if not pending:
-            return
-        texts = [p.embedding_text() for _, passages, _ in pending for p in passages]
-        vectors = await self._embedder.embed_passages(texts) if texts else np.zeros((0, 0))
         offset = 0
         for source, passages, fingerprint in pending:
             mine = vectors[offset : offset + len(passages)]
