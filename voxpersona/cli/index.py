@@ -38,7 +38,8 @@ async def rebuild(dsn: str, embedding: EmbeddingSettings, args: argparse.Namespa
         async with pool.acquire() as conn:
             pgvector = await ensure_schema(conn)
         total = await count_transcripts(pool, user_id=args.user)
-        indexer = PassageIndexer(PassageStore(pool, pgvector=pgvector), embedder)
+        store = PassageStore(pool, pgvector=pgvector)
+        indexer = PassageIndexer(store, embedder)
         bar = tqdm(total=total, unit="rec", disable=not sys.stderr.isatty())
         started = time.perf_counter()
         try:
@@ -48,6 +49,8 @@ async def rebuild(dsn: str, embedding: EmbeddingSettings, args: argparse.Namespa
         finally:
             bar.close()
         elapsed = time.perf_counter() - started
+        if report.indexed:
+            await store.analyze()
     finally:
         await pool.close()
     rate = report.passages / elapsed if elapsed > 0 else 0.0

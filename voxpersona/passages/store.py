@@ -159,6 +159,11 @@ class PassageStore:
         )
         return {row["recording_id"]: IndexedState(**dict(row)) for row in rows}
 
+    async def analyze(self) -> None:
+        """Refresh the planner's statistics after a bulk (re)index: with stale ones it may
+        pick the full-text filter over the user index, or the reverse, badly."""
+        await self._pool.execute("ANALYZE passages, passage_recordings")
+
     async def stats(self, model_id: str, *, now: datetime | None = None) -> IndexStats:
         """Size and lag of the index for ``model_id``."""
         return await index_stats(self._pool, model_id, now=now)
