@@ -147,7 +147,7 @@ async def test_deleting_a_recording_removes_it_from_results(
         key: await insert_recording(
             pool, user, by_key[key].title, segments_for(by_key[key], diarized=False)
         )
-        for key in ("budget", "car", "sleep")
+        for key in ("budget", "car", "sleep", "garden")
     }
     await indexer.rebuild(pool, user_id=user)
     search = searcher(pool, embedder, pgvector=pgvector)
@@ -161,6 +161,11 @@ async def test_deleting_a_recording_removes_it_from_results(
     # The bot deletes the recording row: its passages go with it (cascade), caches notice.
     await pool.execute("DELETE FROM recordings WHERE id = $1", ids["car"])
     assert ids["car"] not in await search.search_recordings(user, "car repair at the garage")
+
+    # Lifecycle expiry names the object: its recording's passages go.
+    key = await pool.fetchval("SELECT object_key FROM recordings WHERE id = $1", ids["garden"])
+    assert await store.delete_object("voxpersona-audio", key) > 0
+    assert ids["garden"] not in await search.search_recordings(user, "tomatoes got blight")
 
     assert await store.delete_user(user) > 0
     assert await search.search(user, "insomnia", limit=5) == []

@@ -141,6 +141,18 @@ class PassageStore:
         )
         return removed or 0
 
+    async def delete_object(self, bucket: str, object_key: str) -> int:
+        """Remove the passages of every recording of an object whose audio is gone (MinIO's
+        lifecycle expiry arrives as a bucket and key); how many went."""
+        removed: int = await self._pool.fetchval(
+            "WITH gone AS (DELETE FROM passage_recordings pr USING recordings r"
+            " WHERE pr.recording_id = r.id AND r.bucket = $1 AND r.object_key = $2"
+            " RETURNING pr.passage_count) SELECT coalesce(sum(passage_count), 0) FROM gone",
+            bucket,
+            object_key,
+        )
+        return removed
+
     async def delete_user(self, user_id: int) -> int:
         """Remove every passage of the user (delete-all); how many went."""
         removed: int = await self._pool.fetchval(
