@@ -11,6 +11,7 @@ tells when a cached matrix is stale (the writer is another process).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from collections import OrderedDict
@@ -136,14 +137,22 @@ class PassageSearch:
         self, user_id: int, question: str, *, limit: int = 8, per_recording: int = 2
     ) -> list[PassageHit]:
         """The user's best passages for ``question``, at most ``per_recording`` of each."""
-        query = await self._embedder.embed_query(question)
-        async with self._pool.acquire() as conn:
-            by_vector = await self.vector_ranking(conn, user_id, query, CANDIDATES)
-            by_text = await self.text_ranking(conn, user_id, question, CANDIDATES)
-            fused = reciprocal_rank_fusion([by_vector, by_text], weights=[1.0, self._text_weight])
-            recording_of = {key: key[0] for key, _ in fused}
-            chosen = top_per_group(fused, recording_of, per_recording)[:limit]
-            return await self._details(conn, user_id, chosen)
+        # The full-text ranking needs no vector: it runs while the question is embedded.
+        by_text_task = asyncio.create_task(self._text_ranking_pooled(user_id, question))
+        try:
+            query = await self._embedder.embed_query(question)
+            async with self._pool.acquire() as conn:
+                by_vector = await self.vector_ranking(conn, user_id, query, CANDIDATES)
+                by_text = await by_text_task
+                fused = reciprocal_rank_fusion(
+                    [by_vector, by_text], weights=[1.0, self._text_weight]
+                )
+                recording_of = {key: key[0] for key, _ in fused}
+                chosen = top_per_group(fused, recording_of, per_recording)[:limit]
+                return await self._details(conn, user_id, chosen)
+        finally:
+            if not by_text_task.done():
+                by_text_task.cancel()
 
     async def search_recordings(
         self, user_id: int, question: str, *, limit: int = 10
@@ -151,6 +160,10 @@ class PassageSearch:
         """Recording ids in hybrid order (one entry per recording), for ``/search``."""
         hits = await self.search(user_id, question, limit=limit, per_recording=1)
         return [hit.recording_id for hit in hits]
+
+    async def _text_ranking_pooled(self, user_id: int, question: str) -> list[PassageKey]:
+        async with self._pool.acquire() as conn:
+            return await self.text_ranking(conn, user_id, question, CANDIDATES)
 
     async def text_ranking(
         self, conn: asyncpg.Connection, user_id: int, question: str, count: int
