@@ -11,7 +11,7 @@ import pytest
 
 from bot.i18n import CATALOGUE
 from bot.keyboards import RECORDING_LANGUAGES, SCENARIOS
-from bot.texts import access, commands, intake, library
+from bot.texts import access, botapi, commands, intake, library
 from voxpersona.contracts.progress import Stage
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
@@ -58,7 +58,7 @@ def test_both_languages_with_the_same_placeholders(key: str) -> None:
 
 
 def test_no_key_is_defined_twice() -> None:
-    modules = (commands.TEXTS, intake.TEXTS, library.TEXTS, access.TEXTS)
+    modules = (commands.TEXTS, intake.TEXTS, library.TEXTS, access.TEXTS, botapi.TEXTS)
     seen: set[str] = set()
     for texts in modules:
         assert not seen & set(texts), seen & set(texts)
