@@ -137,6 +137,8 @@ class ProgressEditor:
         self._chat_free_at: dict[int, float] = {}
         # Status messages sent anew after their group became a supergroup: old -> new.
         self._moved: dict[Where, Where] = {}
+        # Status messages that can no longer be edited (deleted by the user, too old).
+        self._gone: set[Where] = set()
 
     async def subscribe(self, nc: NatsClient, subject: str, queue: str) -> Subscription:
         return await nc.subscribe(subject, queue=queue, cb=self._on_message)
@@ -195,6 +197,8 @@ class ProgressEditor:
         await self._submit(self.where(chat_id, message_id), rank(stage), text)
 
     async def _submit(self, where: Where, new_rank: int, text: str) -> None:
+        if where in self._gone:
+            return
         status = self._status.setdefault(where, _Status())
         floor = max(status.rank, status.pending.rank if status.pending else -1)
         if new_rank < floor:
@@ -293,6 +297,7 @@ class ProgressEditor:
             return True
         if "not found" in reason or "can't be edited" in reason:
             log.info("progress.status_gone", chat_id=where[0], reason=exc.message)
+            self._gone.add(where)
             status = self._status.pop(where, None)
             if status is not None and status.timer is not None:
                 status.timer.cancel()
@@ -333,6 +338,8 @@ class ProgressEditor:
                 self._status.pop(key, None)
         if len(self._moved) > 10_000:
             self._moved.clear()
+        if len(self._gone) > 10_000:
+            self._gone.clear()
 
     async def close(self) -> None:
         """Flush nothing more: cancel waiting edits (shutdown)."""
