@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import aiohttp
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction, ChatType
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramMigrateToChat
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import Callback
 from bot.context import BotContext
@@ -229,8 +229,8 @@ async def _send_status(
     buttons; then it shows the upload."""
     object_id = uuid.uuid4()
     markup = ctx.keyboards.status_scenarios(user_id, object_id, lang, prefs.scenario)
-    status = await source.reply(t(lang, "status_received"), reply_markup=markup)
-    pending = _Pending(user_id, source.chat.id, status.message_id, object_id, lang)
+    status = await reply_following_upgrades(source, t(lang, "status_received"), markup)
+    pending = _Pending(user_id, status.chat.id, status.message_id, object_id, lang)
     ctx.editor.register(
         pending.chat_id,
         pending.status_id,
@@ -240,6 +240,23 @@ async def _send_status(
     )
     await ctx.editor.show(pending.progress(Stage.UPLOADING))
     return pending
+
+
+async def reply_following_upgrades(
+    source: Message, text: str, markup: InlineKeyboardMarkup | None
+) -> Message:
+    """Reply to ``source``; if its group has just become a supergroup (Telegram: 400 with
+    ``migrate_to_chat_id``), post in the supergroup instead — the recording's chat is then
+    that one, so its progress and result go there too."""
+    try:
+        return await source.reply(text, reply_markup=markup)
+    except TelegramMigrateToChat as exc:
+        log.info(
+            "intake.group_upgraded", chat_id=source.chat.id, new_chat_id=exc.migrate_to_chat_id
+        )
+        bot = source.bot
+        assert bot is not None
+        return await bot.send_message(exc.migrate_to_chat_id, text, reply_markup=markup)
 
 
 async def _store(

@@ -33,6 +33,7 @@ from tests.bot_chat import (
 from tests.services import TELEGRAM_TEST_TOKEN, RunningServices, make_reactor_settings
 from voxpersona.localstack.fake_openai import FakeOpenAI
 from voxpersona.localstack.fake_telegram import FakeChat, FakeTelegram
+from voxpersona.localstack.fake_telegram_models import message_dict
 from voxpersona.localstack.stack import LocalStack
 from voxpersona.settings import BotSettings, TelegramSettings, VoxSettings
 from voxpersona.storage import MinioObjectStore
@@ -183,7 +184,7 @@ async def test_a_burst_of_progress_edits_under_429s_ends_on_the_final_stage(
 ) -> None:
     tg = slow_transcriber.telegram
     user = new_user("en")
-    tg.inject_error("editMessageText", status=429, retry_after=1, times=3)
+    tg.inject_error("editMessageText", status=429, retry_after=1, times=3, chat_id=user.id)
     tg.user_sends_voice(user, ogg_opus(0.5, frequency=955.0), duration=1)
     await tg.wait_for(lambda: transcript_count(tg, user.id) == 1, timeout=30)
     status = await wait_text(tg, user.id, "Recording received and processed", timeout=30)
@@ -245,3 +246,27 @@ async def test_a_user_with_a_spanish_client_sees_a_command_menu(services: Runnin
     await wait_text(tg, user.id, "What I can do")  # and the bot answers her in English
     group_menu = tg.menus.shown_to("es", chat_type="group")
     assert [c["command"] for c in group_menu] == ["transcribe", "help"]
+
+
+async def test_transcribe_asked_just_before_a_group_upgrade_answers_in_the_supergroup(
+    services: RunningServices,
+) -> None:
+    tg = services.telegram
+    user = new_user("en")
+    group = FakeChat(id=-(user.id), title="Growing team")
+    voice = tg.user_sends_voice(user, ogg_opus(0.4, frequency=985.0), duration=1, chat=group)
+    command = message_dict(
+        voice["message_id"] + 1,
+        group.to_api(),
+        user.to_api(),
+        text="/transcribe",
+        entities=[{"type": "bot_command", "offset": 0, "length": 11}],
+        reply_to_message=voice,
+    )
+    tg.push_update({"message": command})
+    supergroup = tg.upgrade_group(group)  # before the bot gets to answer
+
+    await tg.wait_for(lambda: transcript_count(tg, supergroup.id) == 1, timeout=30)
+    await wait_text(tg, supergroup.id, "✅", timeout=30)
+    assert transcript_count(tg, group.id) == 0
+    assert any("upgraded to a supergroup" in (c.error or "") for c in tg.rejected)

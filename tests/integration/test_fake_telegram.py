@@ -553,3 +553,14 @@ async def test_entities_outside_the_text_are_refused(tg: FakeTelegram, bot: Bot)
         await bot.send_message(
             chat_id, "👍 bold", entities=[MessageEntity(type="bold", offset=3, length=5)]
         )
+
+
+async def test_injected_errors_can_target_one_chat(tg: FakeTelegram, bot: Bot) -> None:
+    other = FakeUser(id=434343)
+    tg.add_chat(USER)
+    tg.add_chat(other)
+    tg.inject_error("sendMessage", status=502, description="Bad Gateway", chat_id=USER.id)
+    await bot.send_message(other.id, "not this chat")
+    with pytest.raises(TelegramServerError, match="Bad Gateway"):
+        await bot.send_message(USER.id, "this one")
+    await bot.send_message(USER.id, "and only once")

@@ -205,7 +205,7 @@ class FakeTelegram(TelegramWorld):
             return error.response()
         call = _Call(name, params, uploads)
         try:
-            self._raise_injected(name)
+            self._raise_injected(name, params)
             self._refuse_migrated(params)
             result = await handler(call)
         except ApiError as error:
@@ -242,10 +242,16 @@ class FakeTelegram(TelegramWorld):
         if seconds > 0:
             await asyncio.sleep(seconds)
 
-    def _raise_injected(self, method: str) -> None:
+    def _raise_injected(self, method: str, params: JsonDict) -> None:
         queue = self._errors.get(method.lower())
-        if queue:
-            raise queue.popleft()
+        if not queue:
+            return
+        chat_id = wire.id_value(params.get("chat_id"))
+        for entry in queue:
+            error, only_chat = entry
+            if only_chat is None or only_chat == chat_id:
+                queue.remove(entry)
+                raise error
 
     def _refuse_migrated(self, params: JsonDict) -> None:
         """A basic group that became a supergroup refuses every method naming it

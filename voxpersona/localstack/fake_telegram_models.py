@@ -245,7 +245,8 @@ class TelegramWorld:
         self._migrated: dict[int, int] = {}
         self.flood = FloodControl()
         self.menus = CommandMenus()
-        self._errors: dict[str, deque[ApiError]] = {}
+        # Injected failures per method, each for any chat (None) or one chat only.
+        self._errors: dict[str, deque[tuple[ApiError, int | None]]] = {}
         self._latency: dict[str | None, float] = {}
         self._changed = asyncio.Event()
 
@@ -479,14 +480,16 @@ class TelegramWorld:
         description: str = "Internal Server Error",
         retry_after: int | None = None,
         times: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail; 429 always carries retry_after."""
+        """Make the next ``times`` calls of ``method`` fail (only those naming ``chat_id``, if
+        given); 429 always carries retry_after."""
         if status == 429:
             retry_after = 1 if retry_after is None else retry_after
             if description == "Internal Server Error":
                 description = f"Too Many Requests: retry after {retry_after}"
         queue = self._errors.setdefault(method.lower(), deque())
-        queue.extend(ApiError(status, description, retry_after) for _ in range(times))
+        queue.extend((ApiError(status, description, retry_after), chat_id) for _ in range(times))
 
     def set_latency(self, method: str | None, seconds: float) -> None:
         """Delay answers to ``method`` (``None``: every method without its own setting)."""
