@@ -21,7 +21,7 @@ import pytest_asyncio
 
 from bot.app import run_bot
 from reactor.app import run_reactor
-from tests.audio import ogg_opus
+from tests.audio import encode_pcm, ogg_opus, tone_pcm
 from tests.bot_chat import (
     answers,
     button_data,
@@ -270,3 +270,28 @@ async def test_transcribe_asked_just_before_a_group_upgrade_answers_in_the_super
     await wait_text(tg, supergroup.id, "✅", timeout=30)
     assert transcript_count(tg, group.id) == 0
     assert any("upgraded to a supergroup" in (c.error or "") for c in tg.rejected)
+
+
+async def test_voice_messages_in_mp3_and_m4a_are_stored_as_what_they_are(
+    services: RunningServices,
+) -> None:
+    tg = services.telegram
+    user = new_user("en")
+    pcm = tone_pcm(0.5, rate=44100, frequency=1005.0)
+    mp3 = encode_pcm(pcm, container="mp3", codec="libmp3lame", rate=44100)
+    m4a = encode_pcm(tone_pcm(0.5, frequency=1015.0), container="ipod", codec="aac")
+    # sendVoice accepts OGG/Opus, MP3 and M4A: a voice message is not always OGG.
+    tg.user_sends_voice(user, mp3, duration=1, mime_type="audio/mpeg")
+    await tg.wait_for(lambda: transcript_count(tg, user.id) == 1, timeout=30)
+    tg.user_sends_voice(user, m4a, duration=1, mime_type="audio/mp4")
+    await tg.wait_for(lambda: transcript_count(tg, user.id) == 2, timeout=30)
+
+    store = MinioObjectStore(services.reactor_settings.minio)
+    objects = await store.list_user_recordings(user.id)
+    stored = sorted(
+        [
+            (o.key.rsplit(".", 1)[-1], (await store.stat(store.audio_bucket, o.key)).content_type)
+            for o in objects
+        ]
+    )
+    assert stored == [("m4a", "audio/mp4"), ("mp3", "audio/mpeg")]

@@ -21,6 +21,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from bot.dispatching import publish_commands
 from bot.progress import ProgressEditor
 from bot.relay import telegram_chunks
+from bot.routers.library import edit_or_send
 from bot.telegram_files import FileProblem, TelegramFileError, api_server, get_file
 from voxpersona.contracts.progress import ProgressMessage, Stage
 from voxpersona.localstack.fake_telegram import FakeChat, FakeTelegram, FakeUser
@@ -237,3 +238,24 @@ async def test_every_client_language_and_groups_get_a_menu(tg: FakeTelegram) -> 
     assert tg.menus.shown_to(None)[0]["command"] == "files"
     in_group = [c["command"] for c in tg.menus.shown_to("es", chat_type="supergroup")]
     assert in_group == ["transcribe", "help"]
+
+
+async def test_library_edits_survive_deleted_messages_flood_waits_and_no_change(
+    tg: FakeTelegram,
+) -> None:
+    tg.add_chat(USER)
+    async with bot_for(tg) as bot:
+        page = await bot.send_message(USER.id, "Your recordings")
+        await edit_or_send(page, "Your recordings", None)  # "not modified": nothing to do
+        tg.inject_error("editMessageText", status=429, retry_after=1, chat_id=USER.id)
+        await edit_or_send(page, "Page 2", None)  # waited out once, then edited
+        await bot.delete_message(USER.id, page.message_id)
+        await edit_or_send(page, "Page 3", None)  # the message is gone: sent anew
+
+    assert [m.text for m in tg.messages_to(USER.id)] == ["Page 3"]
+    assert [c.error for c in tg.rejected] == [
+        "Bad Request: message is not modified: specified new message content and reply "
+        "markup are exactly the same as a current content and reply markup of the message",
+        "Too Many Requests: retry after 1",
+        "Bad Request: message to edit not found",
+    ]
