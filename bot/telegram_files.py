@@ -153,9 +153,9 @@ async def local_chunks(path: Path) -> AsyncIterator[bytes]:
     try:
         handle = await asyncio.to_thread(path.open, "rb")
     except OSError as exc:
-        raise TelegramFileError(
-            FileProblem.LOCAL_UNREADABLE, f"{path}: {exc.strerror or type(exc).__name__}"
-        ) from exc
+        # The name only: the server's folder for the bot is named after the bot's token.
+        reason = exc.strerror or type(exc).__name__
+        raise TelegramFileError(FileProblem.LOCAL_UNREADABLE, f"{path.name}: {reason}") from exc
     try:
         while chunk := await asyncio.to_thread(handle.read, CHUNK_SIZE):
             yield chunk

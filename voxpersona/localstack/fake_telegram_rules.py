@@ -109,14 +109,18 @@ def scope_key(scope: JsonDict | None) -> tuple[str, ...]:
 
 
 def checked_commands(commands: Any) -> list[JsonDict]:
-    """The list ``setMyCommands`` accepts, or ValueError with Telegram's reason."""
+    """The list ``setMyCommands`` accepts, or ValueError with Telegram's reason: the shape as
+    telegram-bot-api/Client.cpp ``get_bot_commands`` words it, names and descriptions as
+    Telegram's servers do (BOT_COMMAND_INVALID, BOT_COMMAND_DESCRIPTION_INVALID)."""
+    if commands is None:
+        return []
     if not isinstance(commands, list):
-        raise ValueError("commands must be an array")
+        raise ValueError("Expected an Array of BotCommand")
     if len(commands) > 100:
         raise ValueError("too many commands specified")
     for entry in commands:
         if not isinstance(entry, dict):
-            raise ValueError("BotCommand must be an Object")
+            raise ValueError("Can't parse BotCommand: expected an Object")
         if not _COMMAND_NAME.fullmatch(str(entry.get("command", ""))):
             raise ValueError("BOT_COMMAND_INVALID")
         description = str(entry.get("description", ""))
