@@ -84,7 +84,12 @@ def title_and_notes(caption: str | None) -> tuple[str | None, str | None]:
 
 
 def request_for(
-    incoming: Incoming, metadata: RecordingMetadata, settings: BotSettings, object_id: uuid.UUID
+    incoming: Incoming,
+    metadata: RecordingMetadata,
+    settings: BotSettings,
+    object_id: uuid.UUID,
+    *,
+    seconds_left: float | None = None,
 ) -> RelayRequest:
     """What to relay, with the getFile timeout and attempts from the settings."""
     return RelayRequest(
@@ -95,6 +100,7 @@ def request_for(
         object_id,
         get_file_timeout=settings.telegram.get_file_timeout,
         get_file_attempts=settings.telegram.get_file_attempts,
+        max_seconds=seconds_left,
     )
 
 

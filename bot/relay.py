@@ -32,6 +32,14 @@ class NotAudioError(Exception):
     """The file's first bytes are not an audio container we know."""
 
 
+class OverQuotaError(Exception):
+    """The recording's estimated duration is more than the user has left today."""
+
+    def __init__(self, estimated_seconds: float) -> None:
+        super().__init__(f"about {estimated_seconds:.0f} s of audio")
+        self.estimated_seconds = estimated_seconds
+
+
 @dataclass(frozen=True, slots=True)
 class RelayRequest:
     """One file to relay."""
@@ -45,6 +53,9 @@ class RelayRequest:
     # up to 2 GB) and how many attempts transient failures get.
     get_file_timeout: float = 3600.0
     get_file_attempts: int = 4
+    # Seconds of audio the user has left today: a file without a duration whose header says
+    # it is longer is refused before it is stored (None: no check).
+    max_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +133,9 @@ async def _open_audio(bot: Bot, request: RelayRequest) -> _OpenedAudio:
         seconds = float(metadata.duration_seconds)
     else:
         seconds = estimate_seconds(kind, head, length)
+        if request.max_seconds is not None and seconds > request.max_seconds:
+            await _discard(stream)
+            raise OverQuotaError(seconds)
         metadata = metadata.model_copy(update={"duration_seconds": round(seconds) or None})
     return _OpenedAudio(kind, length, stream, metadata, seconds)
 

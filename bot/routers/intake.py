@@ -34,7 +34,7 @@ from bot.intake import (
     title_and_notes,
 )
 from bot.observability import record_intake
-from bot.relay import NotAudioError, RelayRequest
+from bot.relay import NotAudioError, OverQuotaError, RelayRequest
 from bot.repos.uploads import Upload
 from bot.repos.users import UserPrefs
 from bot.scenario_choice import apply_pending_choice, choose, discard_pending_choice
@@ -192,12 +192,16 @@ async def _upload(
         title=title,
         notes=notes,
     )
-    request = request_for(incoming, metadata, ctx.settings, pending.object_id)
+    _, used = await ctx.usage.today(user.id)
+    seconds_left = max(0.0, ctx.quota.audio_minutes * 60 - used)
+    request = request_for(
+        incoming, metadata, ctx.settings, pending.object_id, seconds_left=seconds_left
+    )
     with contextlib.suppress(TelegramAPIError):  # only a hint to the user's client
         await bot.send_chat_action(pending.chat_id, ChatAction.UPLOAD_DOCUMENT)
     reply, stored = await _store(bot, ctx, fallback, request, metrics)
     if stored is None:
-        await _show_failure(ctx, pending, reply)
+        await _show_failure(ctx, pending, reply, left=round(seconds_left / 60))
         return
     key = stored.key
     await ctx.uploads.record(
@@ -280,6 +284,10 @@ async def _store(
     except NotAudioError as exc:
         log.info("intake.rejected", user_id=user_id, reason="not_audio", detail=str(exc))
         reply = "not_audio"
+    except OverQuotaError as exc:
+        # Told before anything is stored or transcribed (the header gave the duration).
+        log.info("intake.rejected", user_id=user_id, reason="fair_use", detail=str(exc))
+        reply = "quota_left_too_short"
     except TelegramFileError as exc:
         reply = file_problem_key(exc.problem, local=ctx.settings.telegram.local_api)
         logged = log.error if exc.problem is FileProblem.LOCAL_UNREADABLE else log.info
@@ -305,11 +313,11 @@ def file_problem_key(problem: FileProblem, *, local: bool) -> str:
     return f"file_{problem.value}"
 
 
-async def _show_failure(ctx: BotContext, pending: _Pending, reply: str) -> None:
+async def _show_failure(ctx: BotContext, pending: _Pending, reply: str, *, left: int) -> None:
     """The status message becomes the explanation (no second message)."""
     discard_pending_choice(ctx, pending.user_id, pending.object_id)
     limit = human_size(PUBLIC_BOT_API_DOWNLOAD_LIMIT, pending.lang)
-    text = t(pending.lang, reply, limit=limit)
+    text = t(pending.lang, reply, limit=limit, left=left)
     await ctx.editor.replace(pending.chat_id, pending.status_id, Stage.FAILED, text)
 
 

@@ -30,6 +30,12 @@ TEXTS: dict[str, dict[Literal["ru", "en"], str]] = {
         "en": "I couldn't read the file the local Bot API server downloaded. The administrator "
         "will find the reason in the log; please send the recording later.",
     },
+    "quota_left_too_short": {
+        "ru": "Эта запись длиннее, чем осталось на сегодня по лимиту ({left} мин). Пришлите "
+        "её завтра или разделите на части.",
+        "en": "This recording is longer than what is left of today's limit ({left} min). Send "
+        "it tomorrow or split it into parts.",
+    },
     "private_only": {
         "ru": "🔒 Эта команда работает только в личном чате со мной: @{bot}",
         "en": "🔒 This command works only in a private chat with me: @{bot}",

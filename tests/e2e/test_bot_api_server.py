@@ -295,3 +295,18 @@ async def test_voice_messages_in_mp3_and_m4a_are_stored_as_what_they_are(
         ]
     )
     assert stored == [("m4a", "audio/mp4"), ("mp3", "audio/mpeg")]
+
+
+async def test_a_document_longer_than_the_quota_left_is_refused_before_it_is_stored(
+    services: RunningServices,
+) -> None:
+    tg = services.telegram
+    user = new_user("en")
+    # 10 MB at 100 bytes a second: its header says 27 hours, more than the 600 minutes a day.
+    audio = await asyncio.to_thread(wav, 10 * 1000 * 1000 / 100, rate=100, channels=1, width=1)
+    tg.user_sends_document(user, audio, file_name="marathon.wav", mime_type="audio/wav")
+    status = await wait_text(tg, user.id, "longer than what is left of today's limit", timeout=30)
+    assert "(600 min)" in (status.text or "")
+    store = MinioObjectStore(services.reactor_settings.minio)
+    assert await store.list_user_recordings(user.id) == []
+    assert await usage_row(services, user.id) is None  # nothing charged
