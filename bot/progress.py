@@ -336,6 +336,9 @@ class ProgressEditor:
         for key, status in list(self._status.items()):
             if status.timer is None and (status.edited_at is None or now - status.edited_at > 3600):
                 self._status.pop(key, None)
+        for chat_id, free_at in list(self._chat_free_at.items()):
+            if free_at < now:
+                del self._chat_free_at[chat_id]
         if len(self._moved) > 10_000:
             self._moved.clear()
         if len(self._gone) > 10_000:
