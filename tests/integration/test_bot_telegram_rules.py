@@ -4,6 +4,7 @@ permissions, command menus."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -15,10 +16,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.types import CallbackQuery
 
 from bot.dispatching import publish_commands
+from bot.middlewares import FloodControl
 from bot.progress import ProgressEditor
 from bot.relay import telegram_chunks
 from bot.routers.library import edit_or_send
@@ -259,3 +262,38 @@ async def test_library_edits_survive_deleted_messages_flood_waits_and_no_change(
         "Too Many Requests: retry after 1",
         "Bad Request: message to edit not found",
     ]
+
+
+async def test_button_presses_beyond_the_flood_limit_are_still_answered(tg: FakeTelegram) -> None:
+    """Each unanswered press leaves the user's client spinning until the query expires."""
+    dispatcher = Dispatcher()
+    flood = FloodControl(per_minute=1.0, burst=2)
+    dispatcher.callback_query.outer_middleware(flood)
+    handled: list[str] = []
+
+    @dispatcher.callback_query()
+    async def on_press(query: CallbackQuery) -> None:
+        handled.append(query.data or "")
+        await query.answer("ok")
+
+    tg.add_chat(USER)
+    async with bot_for(tg) as bot:
+        message = await bot.send_message(USER.id, "pick")
+        for n in range(5):
+            tg.user_presses_button(USER, message.model_dump(mode="json"), f"press-{n}")
+        polling = asyncio.create_task(
+            dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+        )
+        try:
+            await tg.wait_for(lambda: len(tg.calls("answerCallbackQuery")) == 5, timeout=15)
+        finally:
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
+
+    assert handled == ["press-0", "press-1"]
+    texts = [str(c.params.get("text", "")) for c in tg.calls("answerCallbackQuery")]
+    assert texts[:2] == ["ok", "ok"]
+    assert texts[2].startswith("⏳ Слишком много сообщений")  # told once, in her language
+    assert texts[3:] == ["", ""]  # answered without a word, but answered
+    assert not tg.rejected
