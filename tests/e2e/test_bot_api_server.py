@@ -310,3 +310,30 @@ async def test_a_document_longer_than_the_quota_left_is_refused_before_it_is_sto
     store = MinioObjectStore(services.reactor_settings.minio)
     assert await store.list_user_recordings(user.id) == []
     assert await usage_row(services, user.id) is None  # nothing charged
+
+
+async def test_delete_all_answers_the_button_first_and_reports_after(
+    services: RunningServices,
+) -> None:
+    tg = services.telegram
+    user = new_user("en")
+    tg.user_sends_voice(user, ogg_opus(0.3, frequency=1025.0), duration=1)
+    await tg.wait_for(lambda: transcript_count(tg, user.id) == 1, timeout=30)
+    await wait_text(tg, user.id, "✅", timeout=30)
+    tg.user_sends_text(user, "/delete_all")
+    confirm = await wait_text(tg, user.id, "Delete ALL your recordings")
+    query = tg.user_presses_button(user, confirm, button_data(confirm, "Yes, delete everything"))
+    report = await wait_text(tg, user.id, "Recordings deleted: 1", timeout=30)
+
+    [answer] = [
+        c
+        for c in tg.calls("answerCallbackQuery")
+        if c.params.get("callback_query_id") == query["id"]
+    ]
+    assert answer.params.get("text") == "🗑 Deleting…"
+    [edit] = [
+        c
+        for c in tg.calls("editMessageText")
+        if c.message_id == report.message_id and "Recordings deleted" in (c.text or "")
+    ]
+    assert answer.at <= edit.at  # the query was answered before the work, not after
