@@ -104,7 +104,8 @@ def render(markdown: str, *, header: str | None = None) -> tuple[str, list[Span]
     text = "".join(out.text)
     stripped = text.rstrip()
     spans = [_clip(span, len(stripped)) for span in out.spans]
-    return stripped, [span for span in spans if span is not None and _valid(span, stripped)]
+    valid = [span for span in spans if span is not None and _valid(span, stripped)]
+    return stripped, _nestable(valid)
 
 
 def _blocks(markdown: str, out: _Out, *, blank: bool) -> None:
@@ -277,6 +278,31 @@ def _valid(span: Span, text: str) -> bool:
     if span.offset < 0 or not piece or not piece.strip():
         return False
     return span.kind != "text_link" or bool(_SAFE_URL.match(span.extra.get("url", "")))
+
+
+_STYLES = frozenset({"bold", "italic", "underline", "strikethrough", "spoiler"})
+_CODE = frozenset({"pre", "code"})
+
+
+def _nestable(spans: list[Span]) -> list[Span]:
+    """The spans Telegram allows together ("Formatting options" in the Bot API docs): nested
+    fully or not at all; styles inside or around anything but code; nothing else nested.
+    An outer span wins over what it may not contain."""
+    kept: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.offset, -s.length)):
+        if all(_compatible(other, span) for other in kept):
+            kept.append(span)
+    return kept
+
+
+def _compatible(outer: Span, inner: Span) -> bool:
+    if inner.offset >= outer.end or inner.end <= outer.offset:
+        return True  # apart
+    if inner.end > outer.end:
+        return False  # partial overlap
+    if outer.kind in _CODE or inner.kind in _CODE:
+        return False
+    return outer.kind in _STYLES or inner.kind in _STYLES
 
 
 def _to_message(text: str, spans: list[Span]) -> FormattedText:

@@ -211,3 +211,29 @@ def test_entities_are_aiogram_message_entities() -> None:
         "offset": 0,
         "length": 1,
     }
+
+
+def test_only_nestings_telegram_allows() -> None:
+    # Styles may hold styles and links; code holds nothing and sits in no style; quotes hold
+    # styles only. The outer entity wins.
+    [part] = format_markdown(
+        "**bold `code` and [link](https://x.org)** and *it **both***\n> quote [l](https://y.org)"
+    )
+    assert entities_of(part) == [
+        ("bold", "bold code and link"),
+        ("text_link", "link"),
+        ("italic", "it both"),
+        ("bold", "both"),
+        ("blockquote", "quote l"),
+    ]
+    assert_acceptable([part])
+    assert (
+        entity_problem(
+            "ab",
+            [
+                {"type": "code", "offset": 0, "length": 2},
+                {"type": "bold", "offset": 0, "length": 1},
+            ],
+        )
+        == "can't parse entities: bold can't be inside code"
+    )

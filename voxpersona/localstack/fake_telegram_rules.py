@@ -10,7 +10,10 @@ Each rule names what it mirrors:
 - command menus per scope and language: ``setMyCommands`` / "Determining list of commands" in
   the Bot API documentation (core.telegram.org/bots/api#determining-list-of-commands);
 - message entities: ``MessageEntity`` (core.telegram.org/bots/api#messageentity) — offsets and
-  lengths in UTF-16 code units, within the text.
+  lengths in UTF-16 code units, within the text — nested only as "Formatting options" allows
+  (core.telegram.org/bots/api#formatting-options): overlapping entities nest fully; bold,
+  italic, underline, strikethrough and spoiler may contain or be part of anything but pre and
+  code; blockquotes do not nest; all other entities cannot contain each other.
 """
 
 from __future__ import annotations
@@ -190,4 +193,33 @@ def entity_problem(text: str, entities: Any) -> str | None:
             return "can't parse entities: entity is out of the text"
         if entity["type"] == "text_link" and not str(entity.get("url", "")).strip():
             return "can't parse entities: text_link without url"
+    return nesting_problem(entities)
+
+
+STYLE_ENTITIES = frozenset({"bold", "italic", "underline", "strikethrough", "spoiler"})
+_CODE_ENTITIES = frozenset({"pre", "code"})
+
+
+def may_nest(outer: str, inner: str) -> bool:
+    """Whether an entity of type ``inner`` may lie inside one of type ``outer`` (or the other
+    way round: the rule is symmetric)."""
+    if outer in _CODE_ENTITIES or inner in _CODE_ENTITIES:
+        return False
+    return outer in STYLE_ENTITIES or inner in STYLE_ENTITIES
+
+
+def nesting_problem(entities: list[JsonDict]) -> str | None:
+    """Why these (in-range) entities overlap in a way Telegram does not allow, or None."""
+    spans = sorted(
+        ((e["offset"], e["offset"] + e["length"], e["type"]) for e in entities),
+        key=lambda span: (span[0], -span[1]),
+    )
+    for index, (_start, end, kind) in enumerate(spans):
+        for other_start, other_end, other_kind in spans[index + 1 :]:
+            if other_start >= end:
+                break
+            if other_end > end:
+                return f"can't parse entities: {kind} and {other_kind} overlap partially"
+            if not may_nest(kind, other_kind):
+                return f"can't parse entities: {other_kind} can't be inside {kind}"
     return None
