@@ -120,6 +120,37 @@ class UsageLedger:
         )
         return (row["recordings"], row["audio_seconds"]) if row is not None else (0, 0.0)
 
+    async def settle(self, user_id: int) -> float:
+        """Charge the real duration of this user's transcribed uploads instead of the estimate
+        charged at upload, on the day of the upload; returns the seconds added (may be < 0).
+
+        Settled once per upload (``settled_at``), in one statement, so two bots settling at
+        the same moment never count a difference twice.
+        """
+        added: float | None = await self._pool.fetchval(
+            "WITH due AS ("
+            " SELECT u.object_key, (u.created_at AT TIME ZONE 'UTC')::date AS day,"
+            "  r.duration_seconds - u.charged_seconds AS delta"
+            " FROM bot_uploads u JOIN recordings r"
+            "  ON r.object_key = u.object_key AND r.user_id = u.user_id"
+            " WHERE u.user_id = $1 AND u.settled_at IS NULL AND u.charged_seconds IS NOT NULL"
+            "  AND r.status = 'done' AND r.duration_seconds IS NOT NULL"
+            " FOR UPDATE OF u SKIP LOCKED),"
+            " marked AS ("
+            " UPDATE bot_uploads u SET settled_at = now(),"
+            "  charged_seconds = u.charged_seconds + due.delta"
+            " FROM due WHERE u.object_key = due.object_key RETURNING due.day, due.delta),"
+            " applied AS ("
+            " INSERT INTO bot_usage (user_id, day, recordings, audio_seconds)"
+            " SELECT $1, day, 0, sum(delta) FROM marked GROUP BY day"
+            " ON CONFLICT (user_id, day) DO UPDATE"
+            "  SET audio_seconds = GREATEST(bot_usage.audio_seconds + EXCLUDED.audio_seconds, 0))"
+            # A data-modifying CTE runs once whether or not it is read.
+            " SELECT sum(delta) FROM marked",
+            user_id,
+        )
+        return float(added or 0.0)
+
     async def add(self, user_id: int, *, audio_seconds: float) -> None:
         await self._pool.execute(
             "INSERT INTO bot_usage (user_id, day, recordings, audio_seconds)"
