@@ -38,6 +38,7 @@ from voxpersona.jetstream import (
 from voxpersona.lifecycle import StartupError, run_service
 from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
+from voxpersona.recordings.queries import LibraryQueries
 from voxpersona.settings import BotSettings, library_minio_settings, load_bot_settings
 from voxpersona.storage import MinioObjectStore
 
@@ -122,7 +123,7 @@ def build_context(
         settings=settings,
         users=Users(res.pool),
         invites=Invites(res.pool),
-        usage=UsageLedger(res.pool),
+        usage=UsageLedger(res.pool, LibraryQueries(res.pool).transcribed_durations),
         uploads=uploads,
         library=Library(res.pool),
         store=res.store,

@@ -13,8 +13,9 @@ import pytest_asyncio
 
 from bot.repos.uploads import Upload, Uploads
 from bot.repos.users import UsageLedger
-from reactor.db.migrate import migrate
 from tests.stacks import Stack
+from voxpersona.recordings.queries import LibraryQueries
+from voxpersona.recordings.schema import migrate
 
 _ids = itertools.count(740_000_001 + (os.getpid() % 1000) * 10_000)
 
@@ -32,6 +33,10 @@ async def pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
     await created.close()
 
 
+def ledger_of(pool: asyncpg.Pool) -> UsageLedger:
+    return UsageLedger(pool, LibraryQueries(pool).transcribed_durations)
+
+
 async def upload(
     pool: asyncpg.Pool, user_id: int, charged: float, *, real: float | None, status: str
 ) -> str:
@@ -40,7 +45,9 @@ async def upload(
     await Uploads(pool).record(
         Upload(key, user_id, user_id, 1, None, None, None, charged_seconds=charged)
     )
-    await UsageLedger(pool).add(user_id, audio_seconds=charged)
+    await ledger_of(pool).add(
+        user_id, audio_seconds=charged
+    )
     await pool.execute(
         "INSERT INTO recordings (id, bucket, object_key, etag, user_id, chat_id,"
         " duration_seconds, status) VALUES ($1, 'voxpersona-audio', $2, 'e', $3, $3, $4, $5)",
@@ -54,7 +61,7 @@ async def upload(
 
 
 async def test_real_duration_replaces_the_estimate_once(pool: asyncpg.Pool) -> None:
-    ledger = UsageLedger(pool)
+    ledger = ledger_of(pool)
     user = next(_ids)
     # An MP3 document estimated at 10 minutes that holds 40, one still being transcribed,
     # and a WAV whose header was right.
@@ -78,7 +85,7 @@ async def test_real_duration_replaces_the_estimate_once(pool: asyncpg.Pool) -> N
 async def test_an_overestimate_gives_minutes_back_but_never_below_zero(
     pool: asyncpg.Pool,
 ) -> None:
-    ledger = UsageLedger(pool)
+    ledger = ledger_of(pool)
     user = next(_ids)
     await upload(pool, user, 3600.0, real=60.0, status="done")  # a dense WAV guess, mostly silence
     assert await ledger.settle(user) == -3540.0
