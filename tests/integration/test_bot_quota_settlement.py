@@ -45,9 +45,7 @@ async def upload(
     await Uploads(pool).record(
         Upload(key, user_id, user_id, 1, None, None, None, charged_seconds=charged)
     )
-    await ledger_of(pool).add(
-        user_id, audio_seconds=charged
-    )
+    await ledger_of(pool).add(user_id, audio_seconds=charged)
     await pool.execute(
         "INSERT INTO recordings (id, bucket, object_key, etag, user_id, chat_id,"
         " duration_seconds, status) VALUES ($1, 'voxpersona-audio', $2, 'e', $3, $3, $4, $5)",
