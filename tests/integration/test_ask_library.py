@@ -18,7 +18,6 @@ import pytest
 import pytest_asyncio
 
 from reactor.analysis.llm import OpenAIChat
-from reactor.db.migrate import migrate
 from tests.ask_library import TOPICS, insert_library, insert_recording, questions, segments_for
 from tests.services import OPENAI_TEST_KEY
 from tests.stacks import Stack
@@ -33,6 +32,7 @@ from voxpersona.passages import (
     ensure_schema,
     index_stats,
 )
+from voxpersona.recordings.schema import migrate
 
 pytestmark = pytest.mark.timeout(600)
 

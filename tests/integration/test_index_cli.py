@@ -10,10 +10,10 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from reactor.db.migrate import migrate
 from tests.ask_library import TOPICS, insert_recording, segments_for
 from tests.cli import run_voxpersona
 from tests.stacks import Stack
+from voxpersona.recordings.schema import migrate
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -1,8 +1,8 @@
 """The passages schema: its migration, and pgvector where the server has it.
 
 The migration (``migrations/0001_passages.sql``) is self-contained and idempotent, so it can run
-under the project's migration runner as one more versioned file or, until then, through
-:func:`ensure_schema` at start-up. pgvector is optional: :func:`enable_pgvector` adds a
+under the project's migration runner (:mod:`voxpersona.recordings.schema`) as its next numbered
+file or, until then, through :func:`ensure_schema` at start-up, after that runner. pgvector is optional: :func:`enable_pgvector` adds a
 ``vector`` column beside the portable ``bytea`` one when the extension can be created, and
 search uses whichever exists.
 """
@@ -17,7 +17,7 @@ from voxpersona.logging import get_logger
 
 log = get_logger(__name__)
 MIGRATION_FILE = "0001_passages.sql"
-# The same advisory lock the reactor's migration runner takes: one migrator at a time.
+# The advisory lock voxpersona.recordings.schema's runner takes: one migrator at a time.
 _MIGRATION_LOCK_ID = 0x766F7870
 
 
