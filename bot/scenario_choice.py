@@ -13,7 +13,7 @@ import contextlib
 import uuid
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message
 
 from bot.context import BotContext
@@ -103,7 +103,8 @@ async def _mark(
         return
     markup = ctx.keyboards.status_scenarios(user_id, object_id, lang, scenario)
     ctx.editor.set_markup(message.chat.id, message.message_id, markup)
-    with contextlib.suppress(TelegramBadRequest):
+    # Not modified, deleted, flood wait: the editor keeps the markup for its next edit anyway.
+    with contextlib.suppress(TelegramAPIError):
         await message.edit_reply_markup(reply_markup=markup)
 
 

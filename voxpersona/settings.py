@@ -45,6 +45,15 @@ class TelegramSettings(BaseSettings):
     api_url: str = "https://api.telegram.org"
     # The public Bot API serves downloads up to 20 MB; a local Bot API server has no such limit.
     local_api: bool = False
+    # --local mode: getFile answers an absolute path on the server's disk and there is no
+    # /file/ route, so the bot reads the files from the shared volume. ``local_files_dir`` is
+    # where the bot sees that volume; ``local_server_dir`` is the server's --dir as it names it
+    # (the path mapping; unset = the same path on both sides).
+    local_files_dir: Path = Path("/var/lib/telegram-bot-api")
+    local_server_dir: Path | None = None
+    # A --local server answers getFile only once it has downloaded the whole file (up to 2 GB).
+    get_file_timeout: float = Field(default=3600.0, gt=0)
+    get_file_attempts: int = Field(default=4, ge=1, le=10)
 
     @field_validator("api_url")
     @classmethod

@@ -19,6 +19,8 @@ class Upload:
     file_unique_id: str | None
     title: str | None
     notes: str | None
+    # The audio seconds the daily quota was charged at upload (settled after transcription).
+    charged_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +39,8 @@ class Uploads:
     async def record(self, upload: Upload) -> None:
         await self._pool.execute(
             "INSERT INTO bot_uploads (object_key, user_id, chat_id, status_message_id,"
-            " file_unique_id, title, notes) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            " ON CONFLICT (object_key) DO NOTHING",
+            " file_unique_id, title, notes, charged_seconds)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (object_key) DO NOTHING",
             upload.object_key,
             upload.user_id,
             upload.chat_id,
@@ -46,6 +48,7 @@ class Uploads:
             upload.file_unique_id,
             upload.title,
             upload.notes,
+            upload.charged_seconds,
         )
 
     async def status_message(self, recording_id: uuid.UUID) -> StatusMessage | None:

@@ -216,6 +216,20 @@ class LibraryQueries:
         )
         return (row["user_id"], row["object_key"]) if row is not None else None
 
+    async def transcribed_durations(self, user_id: int, object_keys: list[str]) -> dict[str, float]:
+        """Real audio durations of this user's finished recordings among ``object_keys`` (the
+        bot settles its quota estimates against them)."""
+        if not object_keys:
+            return {}
+        rows = await self._pool.fetch(
+            "SELECT object_key, duration_seconds FROM recordings WHERE user_id = $1"
+            " AND object_key = ANY($2::text[]) AND status = 'done'"
+            " AND duration_seconds IS NOT NULL",
+            user_id,
+            object_keys,
+        )
+        return {row["object_key"]: float(row["duration_seconds"]) for row in rows}
+
     async def newest_done(self, user_id: int, object_keys: list[str]) -> uuid.UUID | None:
         """The newest finished recording of this user among ``object_keys``."""
         if not object_keys:
