@@ -24,7 +24,12 @@ from reactor.chunking import ChunkLimits
 from reactor.consumer import ConsumerOptions, EventConsumer
 from reactor.db.migrate import migrate
 from reactor.dead_letters import DeadLetters
-from reactor.observability import MeteredRecordings, MeteredTranscriber, reactor_observability
+from reactor.observability import (
+    MeteredChat,
+    MeteredRecordings,
+    MeteredTranscriber,
+    reactor_observability,
+)
 from reactor.pipeline import PipelineDeps
 from reactor.progress import ProgressReporter
 from reactor.results import ResultPublisher
@@ -170,7 +175,9 @@ def transcribe_options(settings: ReactorSettings) -> TranscribeOptions:
     )
 
 
-def build_analysis(settings: ReactorSettings) -> AnalysisDeps | None:
+def build_analysis(
+    settings: ReactorSettings, metrics: Metrics | None = None
+) -> AnalysisDeps | None:
     """The LLM analysis stage, or None when it is off or no API key is configured."""
     vox = settings.vox
     key = settings.openai.api_key
@@ -188,8 +195,9 @@ def build_analysis(settings: ReactorSettings) -> AnalysisDeps | None:
         max_retries=2,
     )
     log.info("analysis.ready", model=vox.analysis_model, scenarios=scenarios.names)
+    chat = OpenAIChat(client, model=vox.analysis_model)
     return AnalysisDeps(
-        chat=OpenAIChat(client, model=vox.analysis_model),
+        chat=MeteredChat(chat, metrics) if metrics is not None else chat,
         scenarios=scenarios,
         chunk_chars=vox.analysis_chunk_chars,
         concurrency=vox.analysis_concurrency,
@@ -231,7 +239,7 @@ async def run_reactor(
             owner=owner,
             lease=timedelta(seconds=settings.vox.ack_wait_seconds),
             transcribe_options=transcribe_options(settings),
-            analysis=build_analysis(settings),
+            analysis=build_analysis(settings, metrics),
             work_dir=settings.vox.work_dir,
             progress=ProgressReporter(res.nc, settings.streams.progress_subject),
         )

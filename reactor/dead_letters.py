@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from reactor.errors import OperatorAlarmError
 from reactor.pipeline import PipelineDeps, fail_exhausted
 from voxpersona.logging import get_logger
 
@@ -47,6 +48,11 @@ class DeadLetters:
             },
         )
         log.error("event.dead_lettered", code=code, reason=reason)
+        if isinstance(error, OperatorAlarmError):
+            # Not the recording's fault: it stays unfinished (the user was told "delayed")
+            # until an operator fixes the cause and requeues the dead letter.
+            log.error("event.held_for_operator", code=code)
+            return
         try:
             await fail_exhausted(
                 msg.data,

@@ -18,7 +18,7 @@ import structlog
 
 from reactor.announce import announce_owed
 from reactor.db.recordings import NewRecording, Recording, Recordings
-from reactor.errors import PermanentError, TransientError
+from reactor.errors import OperatorAlarmError, PermanentError, TransientError
 from reactor.progress import ProgressReporter
 from reactor.recording_input import new_recording, recording_metadata
 from reactor.results import ResultPublisher
@@ -151,6 +151,8 @@ async def _handle_created(
         await _fail(recording, exc, deps, event)
         return Outcome.FAILED
     except (TransientError, asyncio.CancelledError) as exc:
+        if isinstance(exc, OperatorAlarmError):
+            _tell_delayed(event, deps)
         await _hand_back(recording, deps, event, announce=isinstance(exc, TransientError))
         raise
     await _announce(recording, deps, event)
@@ -207,6 +209,13 @@ async def _work(
         )
         recording = await _reload(recording, deps)
     return recording
+
+
+def _tell_delayed(event: BucketEvent, deps: PipelineDeps) -> None:
+    """The user hears "delayed", not "failed": the cause is ours and an operator is alarmed."""
+    status = _status_message(event, deps)
+    if deps.progress is not None and status is not None:
+        deps.progress.stage(status, Stage.DELAYED)
 
 
 def _status_message(event: BucketEvent, deps: PipelineDeps) -> ProgressMessage | None:
