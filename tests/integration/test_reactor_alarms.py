@@ -85,7 +85,7 @@ async def _readyz(port: int) -> str:
 async def _readyz_until(port: int, text: str) -> str:
     """/readyz once it mentions ``text`` (answers are cached for a few seconds)."""
     async with asyncio.timeout(30):
-        while text not in (body := await _readyz(port)):
+        while text not in (body := await _readyz(port)):  # noqa: ASYNC110 - polls HTTP
             await asyncio.sleep(0.5)
     return body
 
