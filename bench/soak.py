@@ -84,8 +84,10 @@ class SoakReport:
     dead_letters: int
     stuck: int
     lost: int
-    # Of the lost: how many never became a recording (lost at intake, before MinIO).
+    # Of the lost: how many never became a recording (lost at intake, before MinIO), and how
+    # many were recorded as done and announced but never reached the chat (lost in delivery).
     lost_before_storage: int = 0
+    lost_in_delivery: int = 0
     chaos: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
@@ -114,7 +116,8 @@ class SoakReport:
         chaos = ", ".join(f"{name} x{count}" for name, count in sorted(self.chaos.items()))
         return (
             f"{line}\n{'-' * len(line)}\n{row}\n"
-            f"lost before storage (no recording row): {self.lost_before_storage}\n"
+            f"of the lost: {self.lost_before_storage} never stored (no recording row), "
+            f"{self.lost_in_delivery} announced but never delivered\n"
             f"chaos: {chaos or 'none'}; {self.seconds:.0f} s"
         )
 
@@ -397,10 +400,11 @@ async def _settle_and_count(
         user_ids,
     )
     recorded = {
-        (int(r["user_id"]), int(r["message_id"]))
+        (int(r["user_id"]), int(r["message_id"])): r["notified_at"] is not None
         for r in await _query(
             dsn,
-            "SELECT user_id, message_id FROM recordings WHERE user_id = ANY($1::bigint[])",
+            "SELECT user_id, message_id, notified_at FROM recordings "
+            "WHERE user_id = ANY($1::bigint[])",
             user_ids,
         )
     }
