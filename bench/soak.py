@@ -89,6 +89,7 @@ class SoakReport:
     lost_before_storage: int = 0
     lost_in_delivery: int = 0
     chaos: Counter[str] = field(default_factory=Counter)
+    crashes: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
     def table(self) -> str:
@@ -114,17 +115,19 @@ class SoakReport:
         line = " | ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))
         row = " | ".join(str(v).rjust(w) for v, w in zip(values, widths, strict=True))
         chaos = ", ".join(f"{name} x{count}" for name, count in sorted(self.chaos.items()))
+        crashed = ", ".join(f"{name} x{count}" for name, count in sorted(self.crashes.items()))
         return (
             f"{line}\n{'-' * len(line)}\n{row}\n"
             f"of the lost: {self.lost_before_storage} never stored (no recording row), "
             f"{self.lost_in_delivery} announced but never delivered\n"
-            f"chaos: {chaos or 'none'}; {self.seconds:.0f} s"
+            f"chaos: {chaos or 'none'}; {self.seconds:.0f} s\n"
+            f"services that died on their own (restarted): {crashed or 'none'}"
         )
 
     @property
     def clean(self) -> bool:
-        """The goal: nothing lost, nothing twice, nothing stuck."""
-        return self.lost == 0 and self.duplicates == 0 and self.stuck == 0
+        """The goal: nothing lost, nothing twice, nothing stuck, no service dying of it."""
+        return self.lost == 0 and self.duplicates == 0 and self.stuck == 0 and not self.crashes
 
 
 class Service:
@@ -150,10 +153,12 @@ class Service:
             self._process.send_signal(signal.SIGKILL)
             self._process.wait()
 
-    def ensure_running(self) -> None:
-        """Restart it if it died on its own (a crash is a finding: it is logged)."""
+    def ensure_running(self) -> bool:
+        """Restart it if it died on its own; True when it had (a crash is a finding)."""
         if self._process is None or self._process.poll() is not None:
             self.start()
+            return True
+        return False
 
     def stop(self) -> None:
         if self._process is None or self._process.poll() is not None:
@@ -212,16 +217,27 @@ class Chaos:
         self._services = services
         self._rng = rng
         self.done: Counter[str] = Counter()
+        # Services found dead that chaos did not kill: crashes, restarted and counted.
+        self.crashes: Counter[str] = Counter()
 
     async def run(self, actions: Sequence[str], every: float, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._rng.uniform(every / 2, every * 1.5))
+            due = time.monotonic() + self._rng.uniform(every / 2, every * 1.5)
+            while not stop.is_set() and time.monotonic() < due:
+                self.revive()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
             if stop.is_set() or not actions:
                 return
             action = self._rng.choice(list(actions))
             await getattr(self, action)()
             self.done[action] += 1
+
+    def revive(self) -> None:
+        """Restart whatever died on its own, and count it."""
+        for name, service in self._services.items():
+            if service.ensure_running():
+                self.crashes[name] += 1
 
     async def _pause(self, low: float, high: float) -> None:
         await asyncio.sleep(self._rng.uniform(low, high))
@@ -358,11 +374,11 @@ async def run_soak(
         finally:
             stop.set()
             await chaos_task
-        for service in services.values():
-            service.ensure_running()
+        chaos.revive()
         openai.reset()
-        report = await _settle_and_count(options, stack, telegram, users, uploads, say)
+        report = await _settle_and_count(options, stack, telegram, users, uploads, say, chaos)
         report.chaos = chaos.done
+        report.crashes = chaos.crashes
         for service in services.values():
             service.stop()
     report.seconds = time.monotonic() - started
@@ -376,6 +392,7 @@ async def _settle_and_count(
     users: Sequence[FakeUser],
     uploads: Sequence[Upload],
     say: Callable[[str], None],
+    chaos: Chaos,
 ) -> SoakReport:
     dsn = stack.database_settings().url.get_secret_value()
     user_ids = [u.id for u in users]
@@ -389,6 +406,7 @@ async def _settle_and_count(
         if not waiting:
             break
         say(f"settling: {len(waiting)} uploads without an outcome yet")
+        chaos.revive()
         await asyncio.sleep(2.0)
     await asyncio.sleep(options.quiet_seconds)  # late duplicates, if any, arrive now
     counts = transcript_counts(telegram, users)

@@ -31,3 +31,4 @@ async def test_short_soak_loses_nothing_and_sends_nothing_twice(tmp_path: Path) 
     assert sum(report.chaos.values()) >= 2, report.table()
     assert (report.lost, report.duplicates, report.stuck) == (0, 0, 0), report.table()
     assert report.delivered + report.failed == report.uploads
+    assert not report.crashes, report.table()  # no service died unless chaos killed it
