@@ -22,8 +22,8 @@ from nats.js import JetStreamContext
 from reactor.analysis import OpenAIChat, ScenarioBook
 from reactor.analysis.scenarios import ScenarioError
 from reactor.chunking import ChunkLimits
+from reactor.commands import handle_command_message
 from reactor.consumer import ConsumerOptions, EventConsumer
-from reactor.db.migrate import migrate
 from reactor.dead_letters import DeadLetters
 from reactor.deadlines import StageDeadlines
 from reactor.observability import (
@@ -42,10 +42,11 @@ from reactor.transcription import Transcriber
 from reactor.transcription.local_engine import LocalWhisperTranscriber, WhisperOptions
 from reactor.transcription.openai_engine import OpenAITranscriber
 from reactor.workspace import Workspace
-from voxpersona.jetstream import ensure_all, ensure_reactor_consumer
+from voxpersona.jetstream import ensure_all, ensure_commands_consumer, ensure_reactor_consumer
 from voxpersona.lifecycle import StartupError, run_service
 from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
+from voxpersona.recordings.schema import migrate
 from voxpersona.settings import ReactorSettings, VoxSettings, load_reactor_settings
 from voxpersona.storage import MinioObjectStore, StorageError
 
@@ -235,7 +236,15 @@ def reactor_consumer_options(vox: VoxSettings) -> dict[str, Any]:
 async def _declare_streams(js: JetStreamContext, settings: ReactorSettings) -> None:
     names = settings.streams
     await ensure_all(js, names, retention_days=settings.vox.event_retention_days)
-    await ensure_reactor_consumer(js, names, **reactor_consumer_options(settings.vox))
+    options = reactor_consumer_options(settings.vox)
+    await ensure_reactor_consumer(js, names, **options)
+    await ensure_commands_consumer(
+        js,
+        names,
+        ack_wait=options["ack_wait"],
+        max_deliver=options["max_deliver"],
+        backoff=options["backoff"],
+    )
 
 
 async def run_reactor(
@@ -265,18 +274,25 @@ async def run_reactor(
             work_dir=res.work_dir,
             progress=ProgressReporter(res.nc, settings.streams.progress_subject),
         )
-        consumer = EventConsumer(
+        dead_letters = DeadLetters(res.js, settings.streams.dead_letter_subject, deps)
+        options = ConsumerOptions(
+            concurrency=settings.vox.reactor_concurrency,
+            ack_wait=settings.vox.ack_wait_seconds,
+            max_deliver=settings.vox.max_deliver,
+            shutdown_grace=settings.vox.shutdown_grace_seconds,
+        )
+        consumer = EventConsumer(res.js, settings.streams, deps, dead_letters, options, metrics)
+        # Commands from the bot: the same loop, its own durable and handler.
+        commands = EventConsumer(
             res.js,
             settings.streams,
             deps,
-            DeadLetters(res.js, settings.streams.dead_letter_subject, deps),
-            ConsumerOptions(
-                concurrency=settings.vox.reactor_concurrency,
-                ack_wait=settings.vox.ack_wait_seconds,
-                max_deliver=settings.vox.max_deliver,
-                shutdown_grace=settings.vox.shutdown_grace_seconds,
-            ),
-            metrics=metrics,
+            dead_letters,
+            options,
+            metrics,
+            handler=handle_command_message,
+            durable=settings.streams.commands_durable,
+            stream=settings.streams.commands_stream,
         )
         observability = reactor_observability(
             settings,
@@ -288,7 +304,7 @@ async def run_reactor(
             transcriber=describe_transcriber(res.transcriber),
         )
         async with observability:
-            await consumer.run(stop)
+            await asyncio.gather(consumer.run(stop), commands.run(stop))
 
 
 def secrets_of(settings: ReactorSettings) -> list[str]:

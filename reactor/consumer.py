@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -17,7 +17,7 @@ from nats.js import JetStreamContext
 from reactor.dead_letters import HEADER_FORCE, DeadLetters
 from reactor.errors import ReactorError, TransientError
 from reactor.observability import EventMeter
-from reactor.pipeline import Heartbeat, PipelineDeps, handle_event
+from reactor.pipeline import Heartbeat, PipelineDeps, delivery_owner, handle_event
 from reactor.retry_plan import Action, plan_retry
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.logging import get_logger
@@ -69,8 +69,25 @@ def force_token_of(msg: Msg) -> str | None:
     return (msg.headers or {}).get(HEADER_FORCE) or None
 
 
+# One message in, one outcome out (any str: its value is logged); raises to be retried.
+MessageHandler = Callable[[Msg, PipelineDeps, Heartbeat], Awaitable[str]]
+
+
+async def handle_event_message(msg: Msg, deps: PipelineDeps, beat: Heartbeat) -> str:
+    """The events durable's handler: one lease per delivery of one stream message."""
+    meta = msg.metadata
+    return await handle_event(
+        msg.data,
+        deps,
+        beat,
+        force_token=force_token_of(msg),
+        lease_owner=delivery_owner(deps.owner, meta.sequence.stream, meta.num_delivered),
+    )
+
+
 class EventConsumer:
-    """Pulls MinIO events from the durable consumer and processes several at a time."""
+    """Pulls messages from a durable consumer (MinIO events by default; the commands durable
+    passes its own handler and names) and processes several at a time."""
 
     def __init__(
         self,
@@ -80,6 +97,10 @@ class EventConsumer:
         dead_letters: DeadLetters,
         options: ConsumerOptions,
         metrics: Metrics | None = None,
+        *,
+        handler: MessageHandler = handle_event_message,
+        durable: str | None = None,
+        stream: str | None = None,
     ) -> None:
         self._js = js
         self._metrics = metrics or Metrics()
@@ -87,17 +108,14 @@ class EventConsumer:
         self._deps = deps
         self._dead_letters = dead_letters
         self._options = options
+        self._handler = handler
+        self._durable = durable or names.reactor_durable
+        self._stream = stream or names.events_stream
         self._in_flight: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        sub = await self._js.pull_subscribe_bind(
-            durable=self._names.reactor_durable, stream=self._names.events_stream
-        )
-        log.info(
-            "consumer.started",
-            durable=self._names.reactor_durable,
-            concurrency=self._options.concurrency,
-        )
+        sub = await self._js.pull_subscribe_bind(durable=self._durable, stream=self._stream)
+        log.info("consumer.started", durable=self._durable, concurrency=self._options.concurrency)
         try:
             while not stop.is_set():
                 await self._fetch_and_dispatch(sub, stop)
@@ -151,9 +169,7 @@ class EventConsumer:
         meter = EventMeter(self._metrics, msg.data)
         try:
             async with self._heartbeat(msg) as beat:
-                outcome = await handle_event(
-                    msg.data, self._deps, beat, force_token=force_token_of(msg)
-                )
+                outcome = await self._handler(msg, self._deps, beat)
             await msg.ack_sync()
             log.info("event.acked", outcome=str(outcome))
             meter.settled("ack", str(outcome))

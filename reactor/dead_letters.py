@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from reactor.commands import command_owner, fail_exhausted_command
 from reactor.errors import OperatorAlarmError
-from reactor.pipeline import PipelineDeps, fail_exhausted
+from reactor.pipeline import PipelineDeps, delivery_owner, fail_exhausted
 from voxpersona.logging import get_logger
 
 log = get_logger(__name__)
@@ -53,12 +54,19 @@ class DeadLetters:
             # until an operator fixes the cause and requeues the dead letter.
             log.error("event.held_for_operator", code=code)
             return
+        owner = delivery_owner(self._deps.owner, meta.sequence.stream, meta.num_delivered)
+        reason = f"gave up after {meta.num_delivered} attempts: {reason}"
         try:
+            # An event, or a command: each ignores what is not its own.
             await fail_exhausted(
+                msg.data, self._deps, code="retries_exhausted", reason=reason, lease_owner=owner
+            )
+            await fail_exhausted_command(
                 msg.data,
                 self._deps,
                 code="retries_exhausted",
-                reason=f"gave up after {meta.num_delivered} attempts: {reason}",
+                reason=reason,
+                lease_owner=command_owner(owner),
             )
         except Exception as exc:
             # The dead letter is stored; requeueing it later will finish the bookkeeping.

@@ -27,6 +27,7 @@ from voxpersona.contracts.subjects import StreamNames
 DAY = 24 * 3600.0
 # Results only need to outlive a bot outage; a week is generous.
 RESULTS_MAX_AGE = 7 * DAY
+COMMANDS_MAX_AGE = 7 * DAY
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> StreamInfo:
@@ -109,11 +110,28 @@ async def ensure_durable(
     return await js.add_consumer(stream, config)
 
 
+def commands_stream_config(names: StreamNames) -> StreamConfig:
+    """Commands only need to outlive a reactor outage (the bot and the reactors both declare
+    it, identically); ``Nats-Msg-Id`` (the command's id) drops a command published twice within
+    the window."""
+    return StreamConfig(
+        name=names.commands_stream,
+        subjects=[names.commands_subject],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=COMMANDS_MAX_AGE,
+        duplicate_window=600.0,
+    )
+
+
 async def ensure_all(js: JetStreamContext, names: StreamNames, *, retention_days: int) -> None:
-    """Declare the events, results and dead-letter streams (``voxpersona streams init`` too)."""
+    """Declare the events, results, dead-letter and commands streams (``voxpersona streams
+    init`` too)."""
     await ensure_stream(js, events_stream_config(names, retention_days=retention_days))
     await ensure_stream(js, results_stream_config(names))
     await ensure_stream(js, dead_letter_stream_config(names, retention_days=retention_days))
+    await ensure_stream(js, commands_stream_config(names))
 
 
 # The bot's delivery consumer: results are small and Telegram outages short.
@@ -139,6 +157,26 @@ async def ensure_reactor_consumer(
         ack_wait=ack_wait,
         max_deliver=max_deliver,
         max_ack_pending=max(100, concurrency * 10),
+        backoff=backoff,
+    )
+
+
+async def ensure_commands_consumer(
+    js: JetStreamContext,
+    names: StreamNames,
+    *,
+    ack_wait: float,
+    max_deliver: int,
+    backoff: list[float] | None,
+) -> ConsumerInfo:
+    """The reactors' shared durable on the commands stream."""
+    return await ensure_durable(
+        js,
+        stream=names.commands_stream,
+        durable=names.commands_durable,
+        subject=names.commands_subject,
+        ack_wait=ack_wait,
+        max_deliver=max_deliver,
         backoff=backoff,
     )
 

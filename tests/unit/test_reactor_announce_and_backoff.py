@@ -6,10 +6,10 @@ import dataclasses
 import uuid
 
 from reactor.announce import owed_message
-from reactor.db.recordings import Recording
 from reactor.errors import TransientError
 from reactor.retry_plan import Action, plan_retry, redelivery_backoff
 from voxpersona.contracts.results import RecordingStatus
+from voxpersona.recordings import Recording
 
 BASE = Recording(
     id=uuid.uuid4(),

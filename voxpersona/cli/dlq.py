@@ -21,6 +21,7 @@ from reactor.dead_letters import (
     HEADER_ERROR,
     HEADER_FORCE,
     HEADER_STREAM_SEQ,
+    HEADER_SUBJECT,
 )
 from reactor.replay_selection import StoredEvent
 from voxpersona.contracts.events import MalformedEventError, parse_notification
@@ -73,8 +74,10 @@ async def requeue(js: JetStreamContext, names: StreamNames, ids: list[int]) -> l
         stored = await stream_reader.get(js, names.dead_letter_stream, letter_id)
         if stored is None:
             continue
+        # A dead command goes back to the commands subject (applied at most once by its id).
+        is_command = stored.headers.get(HEADER_SUBJECT) == names.commands_subject
         await js.publish(
-            names.events_subject,
+            names.commands_subject if is_command else names.events_subject,
             stored.data,
             headers={
                 HEADER_FORCE: f"requeue-{letter_id}",
