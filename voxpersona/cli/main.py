@@ -29,6 +29,7 @@ COMMANDS = {
     "migrate": "upload legacy recordings into MinIO (validate, rollback)",
     "models": "Whisper models for the local engine: fetch ahead of time",
     "diarization": "speaker models: fetch one ahead of time, check one loads",
+    "index": "the passage index of 'ask my recordings': rebuild, status",
 }
 
 

@@ -6,12 +6,13 @@ to it exactly as to a self-hosted Whisper server. Transcripts and chat replies a
 (or supplied by a pluggable callback), and faults, latency and hangs can be injected per endpoint.
 
 Served: ``POST /v1/audio/transcriptions``, ``POST /v1/chat/completions`` (non-streaming),
-``GET /v1/models`` and ``GET /v1/models/{id}``.
+``POST /v1/embeddings``, ``GET /v1/models`` and ``GET /v1/models/{id}``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import inspect
@@ -27,10 +28,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, cast
 
+import numpy as np
 from aiohttp import BodyPartReader, web
 from aiohttp.typedefs import Handler
 
-Endpoint = Literal["transcriptions", "chat", "models"]
+Endpoint = Literal["transcriptions", "chat", "embeddings", "models"]
 _T = TypeVar("_T")
 
 MAX_UPLOAD_BYTES = 26_214_400  # OpenAI's documented 25 MB limit on audio uploads
@@ -40,9 +42,23 @@ _CHUNK = 64 * 1024
 _ROUTES: dict[str, Endpoint] = {
     "/v1/audio/transcriptions": "transcriptions",
     "/v1/chat/completions": "chat",
+    "/v1/embeddings": "embeddings",
     "/v1/models": "models",
     "/v1/models/{model}": "models",
 }
+# Embedding models and their native widths. The limits below are the ones openai-python's
+# ``resources/embeddings.py`` documents for ``embeddings.create``: no empty string, at most 2048
+# inputs, 8192 tokens per input, 300,000 tokens per request; ``dimensions`` only from
+# text-embedding-3 on.
+EMBEDDING_MODELS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+MAX_EMBEDDING_INPUTS = 2048
+MAX_EMBEDDING_INPUT_TOKENS = 8192
+MAX_EMBEDDING_REQUEST_TOKENS = 300_000
+ENCODING_FORMATS = ("float", "base64")
 # Whisper's own table (whisper/tokenizer.py): verbose_json reports the full lowercase name.
 _LANGUAGES = {
     "en": "english",
@@ -207,6 +223,8 @@ class TranscriptionRequest:
 
 TranscribeFn = Callable[[Path, TranscriptionRequest], Awaitable[FakeTranscript] | FakeTranscript]
 ChatFn = Callable[[dict[str, Any]], str | Awaitable[str]]
+# (texts, model, dimensions) -> one vector per text.
+EmbedFn = Callable[[list[str], str, int], list[list[float]] | Awaitable[list[list[float]]]]
 
 
 class FakeAPIError(Exception):
@@ -250,6 +268,21 @@ def default_responder(body: dict[str, Any]) -> str:
     return "ANALYSIS: " + (_content_text(user[-1].get("content")) if user else "")[:200]
 
 
+def hashed_embeddings(texts: list[str], model: str, dimensions: int) -> list[list[float]]:
+    """Deterministic unit vectors: each lowercase word hashed into one of ``dimensions`` slots
+    (texts sharing words are similar; no model runs). ``model`` seeds the hash, so two models
+    never give comparable vectors, as real ones don't."""
+    vectors = np.zeros((len(texts), dimensions), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in text.lower().split():
+            digest = hashlib.blake2b(f"{model}\0{word.strip('.,!?;:«»')}".encode(), digest_size=8)
+            slot = int.from_bytes(digest.digest(), "little")
+            vectors[row, slot % dimensions] += 1.0 if slot >> 63 else -1.0
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    return [[float(x) for x in vector] for vector in unit]
+
+
 class FakeOpenAI:
     """An aiohttp server on 127.0.0.1 answering like ``api.openai.com/v1``; see module docs."""
 
@@ -259,6 +292,7 @@ class FakeOpenAI:
         transcriber: TranscribeFn | None = None,
         responder: ChatFn | None = None,
         *,
+        embedder: EmbedFn | None = None,
         reject_oga: bool = False,
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
         models: Iterable[str] = ("whisper-1", "gpt-4o-mini"),
@@ -266,6 +300,9 @@ class FakeOpenAI:
         self.api_key = api_key
         self.transcriber: TranscribeFn = transcriber or default_transcriber
         self.responder: ChatFn = responder or default_responder
+        self.embedder: EmbedFn = embedder or hashed_embeddings
+        self.embedding_models = dict(EMBEDDING_MODELS)
+        self.embedding_requests: list[dict[str, Any]] = []
         # Several OpenAI-compatible servers refuse .oga although OpenAI itself accepts it.
         self.formats = tuple(f for f in SUPPORTED_FORMATS if not (reject_oga and f == "oga"))
         self.max_upload_bytes = max_upload_bytes
@@ -298,6 +335,7 @@ class FakeOpenAI:
         app = web.Application(middlewares=[self._middleware], client_max_size=32 * 1024 * 1024)
         app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/v1/models/{model}", self._get_model)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
@@ -375,6 +413,7 @@ class FakeOpenAI:
             store.clear()
         self.transcription_requests.clear()
         self.chat_requests.clear()
+        self.embedding_requests.clear()
         self.request_log.clear()
 
     # -- plumbing shared by every endpoint --------------------------------------------------
@@ -557,6 +596,31 @@ class FakeOpenAI:
             }
         )
 
+    # -- POST /v1/embeddings ----------------------------------------------------------------
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise FakeAPIError(400, "We could not parse the JSON body of your request.") from None
+        if not isinstance(body, dict):
+            raise FakeAPIError(400, "The request body must be a JSON object.")
+        model, texts, dimensions, encoding = _embedding_request(body, self.embedding_models)
+        self.embedding_requests.append(body)
+        vectors = await _resolve(self.embedder(texts, model, dimensions))
+        tokens = sum(_tokens(t) for t in texts)
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": _encode_vector(v, encoding)}
+                    for i, v in enumerate(vectors)
+                ],
+                "model": model,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
+
     # -- GET /v1/models ---------------------------------------------------------------------
 
     async def _list_models(self, request: web.Request) -> web.Response:
@@ -571,6 +635,87 @@ class FakeOpenAI:
                 code="model_not_found",
             )
         return web.json_response(_model(model_id))
+
+
+def _embedding_request(
+    body: dict[str, Any], known: dict[str, int]
+) -> tuple[str, list[str], int, str]:
+    """(model, texts, dimensions, encoding) of a valid request; OpenAI's refusal otherwise."""
+    model, raw = body.get("model"), body.get("input")
+    if not isinstance(model, str) or not model:
+        raise FakeAPIError(400, "you must provide a model parameter", param="model")
+    if raw is None:
+        raise FakeAPIError(400, "Missing required parameter: 'input'.", param="input")
+    if model not in known:
+        raise FakeAPIError(
+            404,
+            f"The model `{model}` does not exist or you do not have access to it.",
+            code="model_not_found",
+        )
+    texts = _embedding_texts(raw)
+    for text in texts:
+        if _tokens(text) > MAX_EMBEDDING_INPUT_TOKENS:
+            raise FakeAPIError(
+                400,
+                f"This model's maximum context length is {MAX_EMBEDDING_INPUT_TOKENS} tokens, "
+                f"however you requested {_tokens(text)} tokens ({_tokens(text)} in your prompt; "
+                "0 for the completion). Please reduce your prompt; or completion length.",
+            )
+    if sum(_tokens(t) for t in texts) > MAX_EMBEDDING_REQUEST_TOKENS:
+        raise FakeAPIError(
+            400,
+            f"Requested {sum(_tokens(t) for t in texts)} tokens, max "
+            f"{MAX_EMBEDDING_REQUEST_TOKENS} tokens per request",
+            param="input",
+        )
+    encoding = body.get("encoding_format", "float")
+    if encoding not in ENCODING_FORMATS:
+        raise FakeAPIError(
+            400,
+            f"'{encoding}' is not one of {list(ENCODING_FORMATS)} - 'encoding_format'",
+            param="encoding_format",
+        )
+    return model, texts, _embedding_width(body.get("dimensions"), model, known[model]), encoding
+
+
+def _embedding_texts(raw: object) -> list[str]:
+    """Strings only (token arrays are valid for OpenAI but not produced by this project)."""
+    invalid = FakeAPIError(
+        400,
+        "'$.input' is invalid. Please check the API reference: "
+        "https://platform.openai.com/docs/api-reference.",
+        param="input",
+    )
+    texts = [raw] if isinstance(raw, str) else raw
+    if not isinstance(texts, list) or not texts or len(texts) > MAX_EMBEDDING_INPUTS:
+        raise invalid
+    if not all(isinstance(t, str) and t for t in texts):
+        raise invalid
+    return texts
+
+
+def _embedding_width(dimensions: object, model: str, native: int) -> int:
+    if dimensions is None:
+        return native
+    if not model.startswith("text-embedding-3"):
+        raise FakeAPIError(
+            400, "This model does not support specifying dimensions.", param="dimensions"
+        )
+    if not isinstance(dimensions, int) or not 1 <= dimensions <= native:
+        raise FakeAPIError(
+            400,
+            f"Invalid value for 'dimensions' = {dimensions}. Must be between 1 and {native}.",
+            param="dimensions",
+        )
+    return dimensions
+
+
+def _encode_vector(vector: list[float], encoding: str) -> list[float] | str:
+    """``base64``: little-endian float32 bytes, which openai-python decodes (and asks for by
+    default: ``lib/_parsing/_embeddings.py`` sets ``encoding_format="base64"``)."""
+    if encoding == "float":
+        return vector
+    return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
 
 
 class _Spool:
