@@ -4,7 +4,10 @@ with the fake OpenAI server. Prints, in one run:
 1. events/second through the whole reactor with a zero-latency transcriber, and as a ratio of
    raw JetStream fetch+ack on the same server;
 2. with 1 s of transcription latency at concurrency C, throughput as a fraction of C per second;
-3. p50/p99 pipeline overhead per recording, excluding the transcriber.
+3. p50/p99 pipeline overhead per recording, excluding the transcriber;
+4. the same recordings pushed through the raw operations alone (fetch the event, S3 get, one
+   PostgreSQL insert, one JetStream publish, ack) at the same concurrency on the same services,
+   and the reactor's throughput as a ratio of that: our own overhead, apart from the S3 double's.
 
 Run: ``.venv/bin/python -m bench.reactor_throughput [--events 300] [--concurrency 8]``
 """
@@ -13,18 +16,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import asyncpg
 import nats
-from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 
 from reactor.app import run_reactor
 from tests.audio import ogg_opus
 from tests.reactor_harness import upload
+from voxpersona.contracts.events import parse_notification
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.localstack.fake_openai import FakeOpenAI
 from voxpersona.localstack.stack import LocalStack
@@ -58,6 +66,101 @@ async def raw_fetch_ack(url: str, count: int) -> float:
     return count / elapsed
 
 
+async def _upload_all(minio_bucket: MinioObjectStore, count: int) -> None:
+    audio, user = ogg_opus(0.3), 900_000_001
+    limit = asyncio.Semaphore(8)
+
+    async def one() -> None:
+        async with limit:
+            await upload(minio_bucket.settings, user, audio)
+
+    await asyncio.gather(*(one() for _ in range(count)))
+
+
+class RawOperations:
+    """What the reactor must do per recording, and nothing else: fetch the event, get the object
+    from S3 into a file, insert one row, publish one message, ack. Same concurrency, same
+    fetch-then-dispatch shape as the reactor's consumer."""
+
+    def __init__(self, stack: LocalStack, store: MinioObjectStore, concurrency: int) -> None:
+        self._stack = stack
+        self._store = store
+        self._concurrency = concurrency
+        self._work = Path(tempfile.mkdtemp(prefix="bench-raw-"))
+        self.done = 0
+
+    async def handle(self, msg: Msg, pool: asyncpg.Pool, js: nats.js.JetStreamContext) -> None:
+        event = parse_notification(msg.data)
+        if event.bucket != self._store.audio_bucket:
+            await msg.ack_sync()  # an earlier run's event
+            return
+        path = self._work / f"{uuid.uuid4().hex}.ogg"
+        await self._store.download_to_file(event.bucket, event.key, path)
+        path.unlink()
+        row_id = uuid.uuid4()
+        await pool.execute(
+            "INSERT INTO bench_raw_operations (id, object_key) VALUES ($1, $2)", row_id, event.key
+        )
+        await js.publish(
+            "bench.raw.results",
+            json.dumps({"recording_id": str(row_id)}).encode(),
+            headers={"Nats-Msg-Id": f"raw:{row_id}"},
+        )
+        await msg.ack_sync()
+        self.done += 1
+
+
+async def raw_operations(stack: LocalStack, *, count: int, concurrency: int) -> float:
+    """Recordings/second through :class:`RawOperations` (first fetch to last ack)."""
+    minio = stack.minio_settings(audio_bucket_name=f"bench-raw-{uuid.uuid4().hex[:8]}")
+    store = MinioObjectStore(minio)
+    await provision(store)
+    names = StreamNames()
+    nc = await nats.connect(stack.nats.url)
+    js = nc.jetstream()
+    durable = f"bench-raw-{uuid.uuid4().hex[:6]}"
+    await js.add_consumer(
+        names.events_stream,
+        ConsumerConfig(
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.NEW,
+            filter_subject=names.events_subject,
+        ),
+    )
+    stream = f"BENCH_RAW_{uuid.uuid4().hex[:6]}"
+    await js.add_stream(StreamConfig(name=stream, subjects=["bench.raw.results"]))
+    await _upload_all(store, count)
+    dsn = stack.database_settings().url.get_secret_value()
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=concurrency + 2)
+    await pool.execute(
+        "CREATE TABLE IF NOT EXISTS bench_raw_operations (id uuid PRIMARY KEY, object_key text)"
+    )
+    raw = RawOperations(stack, store, concurrency)
+    sub = await js.pull_subscribe_bind(durable=durable, stream=names.events_stream)
+    in_flight: set[asyncio.Task[None]] = set()
+    started: float | None = None
+    while raw.done < count:
+        free = concurrency - len(in_flight)
+        if free <= 0:
+            await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            continue
+        with contextlib.suppress(TimeoutError):
+            for msg in await sub.fetch(batch=free, timeout=0.2):
+                started = started or time.perf_counter()
+                task = asyncio.create_task(raw.handle(msg, pool, js))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+    elapsed = time.perf_counter() - (started or time.perf_counter())
+    await asyncio.gather(*in_flight)
+    await js.delete_consumer(names.events_stream, durable)
+    await js.delete_stream(stream)
+    await pool.execute("DROP TABLE bench_raw_operations")
+    await pool.close()
+    await nc.close()
+    return count / elapsed
+
+
 async def reactor_run(
     stack: LocalStack, fake: FakeOpenAI, *, count: int, concurrency: int
 ) -> tuple[float, list[asyncpg.Record]]:
@@ -71,19 +174,14 @@ async def reactor_run(
         database=stack.database_settings(),
         openai=OpenAISettings(api_key=KEY, base_url=fake.base_url, timeout=30),  # type: ignore[arg-type]
         vox=VoxSettings(  # type: ignore[call-arg]
-            reactor_concurrency=concurrency, analysis_enabled=False, ack_wait_seconds=30
+            reactor_concurrency=concurrency,
+            analysis_enabled=False,
+            ack_wait_seconds=30,
+            http_port=0,
         ),
         streams=StreamNames(reactor_durable=f"bench-{uuid.uuid4().hex[:6]}"),
     )
-    audio, user = ogg_opus(0.3), 900_000_001
-
-    limit = asyncio.Semaphore(8)
-
-    async def one() -> None:
-        async with limit:
-            await upload(minio, user, audio)
-
-    await asyncio.gather(*(one() for _ in range(count)))
+    await _upload_all(store, count)
     dsn = settings.database.url.get_secret_value()
     conn = await asyncpg.connect(dsn)
     stop = asyncio.Event()
@@ -146,6 +244,8 @@ async def main(events: int, concurrency: int) -> None:
         )
         slow = concurrency * waves / slow_elapsed
         over = overheads(rows)
+        transcriber_calls = [json.loads(r["timings"])["transcribe"] for r in rows]
+        raw_ops = await raw_operations(stack, count=events, concurrency=concurrency)
     print(f"raw JetStream fetch+ack:            {raw:8.1f} msg/s")
     print(
         f"reactor, zero-latency transcriber:  {through:8.1f} events/s  (concurrency {concurrency})"
@@ -154,6 +254,15 @@ async def main(events: int, concurrency: int) -> None:
     print(
         f"reactor, 1 s transcription, C={concurrency}:  {slow:8.2f} events/s = "
         f"{slow / concurrency:.3f} of C per second (target >= 0.9)"
+    )
+    print(
+        f"raw operations alone, C={concurrency}:     {raw_ops:8.1f} recordings/s  "
+        "(fetch, S3 get, 1 insert, 1 publish, ack)"
+    )
+    print(f"  reactor as a ratio of raw ops:    {through / raw_ops:8.3f}")
+    print(
+        f"  (the reactor also calls the fake transcription API: "
+        f"{statistics.median(transcriber_calls) * 1000:.1f} ms p50 per call)"
     )
     print(
         f"pipeline overhead excl. transcriber: p50 {statistics.median(over) * 1000:.1f} ms, "

@@ -82,7 +82,10 @@ async def open_resources(
         store, fallback = await open_bot_storage(settings, recorder=recorder)
         try:
             pool = await asyncpg.create_pool(
-                settings.database.url.get_secret_value(), min_size=1, max_size=8
+                settings.database.url.get_secret_value(),
+                min_size=1,
+                max_size=8,
+                command_timeout=settings.vox.database_command_timeout_seconds,
             )
         except (OSError, asyncpg.PostgresError) as exc:
             raise StartupError(f"PostgreSQL unusable (DATABASE_URL): {type(exc).__name__}") from exc

@@ -72,6 +72,12 @@ _CORE: dict[str, dict[Language, str]] = {
         "ru": "🧠 Анализирую расшифровку…",
         "en": "🧠 Analysing the transcript…",
     },
+    "status_delayed": {
+        "ru": "⏳ Обработка задерживается: у нас временные неполадки с сервисом распознавания или "
+        "анализа. Запись сохранена, результат пришлю, как только всё заработает.",
+        "en": "⏳ Processing is delayed: the speech or analysis service is having trouble on our "
+        "side. Your recording is safe; I'll send the result as soon as it works again.",
+    },
     "transcript_header": {
         "ru": "📝 Расшифровка{name}:",
         "en": "📝 Transcript{name}:",

@@ -52,6 +52,7 @@ _STAGE_TEXTS = {
     Stage.UPLOADING: "status_uploading",
     Stage.QUEUED: "status_queued",
     Stage.ANALYSING: "status_analysing",
+    Stage.DELAYED: "status_delayed",
     Stage.DONE: "status_done",
     Stage.FAILED: "status_failed",
 }

@@ -7,9 +7,12 @@ Layout under the spool directory::
     quarantine/<id>/                    entries that could not be read or uploaded, with REASON
 
 A write goes to ``incoming/``, is fsynced, then renamed into ``entries/`` (payload first, entry
-last), so a crash never leaves a committed entry without its payload. At start-up anything
-half-written or unreadable is moved to ``quarantine/`` and logged, never deleted silently.
-The spool is bounded: writes that would exceed ``max_bytes`` fail with :class:`SpoolFullError`.
+last), so a crash never leaves a committed entry without its payload. A payload without its
+entry is therefore either a commit in progress (left alone by :meth:`Spool.pending`, which runs
+concurrently with writes) or a crash between the two renames (quarantined by :meth:`Spool.open`).
+At start-up anything half-written or unreadable is moved to ``quarantine/`` and logged, never
+deleted silently. The spool is bounded: writes that would exceed ``max_bytes`` fail with
+:class:`SpoolFullError`; quarantined entries no longer count against it.
 """
 
 from __future__ import annotations
@@ -83,14 +86,17 @@ class Spool:
         self._incoming = root / "incoming"
         self._entries = root / "entries"
         self._quarantine = root / "quarantine"
-        self._used = 0
+        # Sizes of the committed entries, by id: whatever path takes an entry away (upload,
+        # quarantine by the uploader or by pending()) subtracts exactly what was counted.
+        self._committed: dict[str, int] = {}
         self._reserved = 0
         self._accounting = threading.Lock()  # methods run on the loop and in worker threads
 
     @property
     def used_bytes(self) -> int:
         """Bytes held by committed entries plus writes in progress."""
-        return self._used + self._reserved
+        with self._accounting:
+            return sum(self._committed.values()) + self._reserved
 
     def open(self) -> None:
         """Create the directories and recover from whatever a previous run left behind."""
@@ -101,9 +107,14 @@ class Spool:
         for leftover in sorted(self._incoming.iterdir()):
             entry_id = leftover.name.split(".", 1)[0]
             self._quarantine_files(entry_id, [leftover], "incomplete write: the bot stopped")
-        total = sum(entry.size for entry in self.pending())
+        for orphan in sorted(self._entries.glob(f"*{PAYLOAD_SUFFIX}")):
+            entry_id = orphan.name.removesuffix(PAYLOAD_SUFFIX)
+            if not (self._entries / f"{entry_id}{ENTRY_SUFFIX}").exists():
+                # Nothing is writing yet: the bot stopped between the two renames of a commit.
+                self._quarantine_files(entry_id, [orphan], "payload without an entry")
+        committed = {entry.entry_id: entry.size for entry in self.pending()}
         with self._accounting:
-            self._used = total
+            self._committed = committed
 
     # ---------------------------------------------------------------- reading
 
@@ -116,8 +127,7 @@ class Spool:
         for path in sorted(self._entries.iterdir()):
             entry_id, _, suffix = path.name.partition(".")
             if f".{suffix}" == PAYLOAD_SUFFIX:
-                if not (self._entries / f"{entry_id}{ENTRY_SUFFIX}").exists():
-                    self._quarantine_files(entry_id, [path], "payload without an entry")
+                # Without its entry it is a commit in progress (or, after a crash, open()'s).
                 continue
             entry = self._read_entry(path, entry_id, f".{suffix}")
             if entry is not None:
@@ -186,13 +196,14 @@ class Spool:
             raise
         finally:
             reservation.release()
-        self._account(entry.size)
+        with self._accounting:
+            self._committed[entry.entry_id] = entry.size
         log.warning("spool.stored", key=key, entry=entry_id, size=entry.size)
         return entry
 
     def _reserve(self, size: int) -> None:
         with self._accounting:
-            used = self._used + self._reserved
+            used = sum(self._committed.values()) + self._reserved
             if used + size > self.max_bytes:
                 raise SpoolFullError(
                     f"spool full: {used} of {self.max_bytes} bytes used, {size} more needed"
@@ -203,9 +214,10 @@ class Spool:
         with self._accounting:
             self._reserved -= size
 
-    def _account(self, change: int) -> None:
+    def _forget(self, entry_id: str) -> None:
+        """The entry left ``entries/``: its bytes no longer count against ``max_bytes``."""
         with self._accounting:
-            self._used = max(0, self._used + change)
+            self._committed.pop(entry_id, None)
 
     @staticmethod
     async def _copy(
@@ -234,26 +246,49 @@ class Spool:
         """Forget an uploaded entry (the entry file first: no committed entry loses its payload)."""
         (self._entries / f"{entry.entry_id}{ENTRY_SUFFIX}").unlink(missing_ok=True)
         self.payload_path(entry).unlink(missing_ok=True)
-        self._account(-entry.size)
+        self._forget(entry.entry_id)
 
-    def quarantine(self, entry: SpoolEntry, reason: str) -> None:
-        """Move an entry aside with the reason; it stays on disk for an operator."""
+    def quarantine(self, entry: SpoolEntry, reason: str) -> bool:
+        """Move an entry aside with the reason; it stays on disk for an operator.
+
+        False when the disk refused the move (full, read-only): the entry stays pending and
+        is tried again later; nothing is raised, so the uploader survives a full disk."""
         files = [self._entries / f"{entry.entry_id}{ENTRY_SUFFIX}", self.payload_path(entry)]
-        self._quarantine_files(entry.entry_id, files, reason, key=entry.key)
-        self._account(-entry.size)
+        return self._quarantine_files(entry.entry_id, files, reason, key=entry.key)
 
     def _quarantine_files(
         self, entry_id: str, files: list[Path], reason: str, *, key: str | None = None
-    ) -> None:
+    ) -> bool:
         target = self._quarantine / (entry_id if is_entry_id(entry_id) else uuid.uuid4().hex)
-        target.mkdir(parents=True, exist_ok=True)
         moved = []
-        for path in files:
-            if path.exists():
-                shutil.move(path, target / path.name)
-                moved.append(path.name)
-        (target / "REASON").write_text(f"{datetime.now(UTC).isoformat()} {reason}\n")
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            # The entry first: a payload left behind is never taken for a committed entry.
+            for path in files:
+                if path.exists():
+                    shutil.move(path, target / path.name)
+                    moved.append(path.name)
+        except OSError as exc:
+            log.error(
+                "spool.quarantine_failed", entry=entry_id, key=key, reason=reason, error=str(exc)
+            )
+            return False
+        finally:
+            if moved:
+                self._forget(entry_id)
+        _write_reason(target / "REASON", reason, entry_id=entry_id)
         log.error("spool.quarantined", entry=entry_id, key=key, reason=reason, files=moved)
+        return True
+
+
+def _write_reason(path: Path, reason: str, *, entry_id: str) -> None:
+    """Best effort: on a full disk the reason is only in the log, the files are still aside."""
+    try:
+        path.write_text(f"{datetime.now(UTC).isoformat()} {reason}\n")
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        log.error("spool.reason_unwritten", entry=entry_id, reason=reason, error=str(exc))
 
 
 class _Reservation:

@@ -59,7 +59,12 @@ class SpoolUploader:
         while not stop.is_set():
             self._wake.clear()
             # While backing off, ask MinIO itself: a cached "down" would outlive the outage.
-            result = await self.drain(fresh_health=failures > 0)
+            try:
+                result = await self.drain(fresh_health=failures > 0)
+            except Exception as exc:
+                # The disk itself failing (listing, reading): keep the task alive, retry later.
+                log.error("spool.drain_failed", error=f"{type(exc).__name__}: {exc}")
+                result = DrainResult(blocked=True)
             if result.blocked:
                 failures += 1
                 delay = backoff_delay(
@@ -90,7 +95,7 @@ class SpoolUploader:
             return DrainResult()
         if not await self._store.health.is_ready(fresh=fresh_health):
             return DrainResult(pending=len(entries), blocked=True)
-        uploaded = quarantined = 0
+        uploaded = quarantined = stuck = 0
         for entry in entries:
             outcome = await self._upload(entry)
             if outcome == "blocked":
@@ -98,14 +103,15 @@ class SpoolUploader:
                 return DrainResult(left, uploaded, quarantined, blocked=True)
             uploaded += outcome == "uploaded"
             quarantined += outcome == "quarantined"
-        return DrainResult(0, uploaded, quarantined)
+            stuck += outcome == "stuck"
+        # An entry the disk would not let us move aside is tried again, after a backoff.
+        return DrainResult(stuck, uploaded, quarantined, blocked=stuck > 0)
 
     async def _upload(self, entry: SpoolEntry) -> str:
         try:
             path = await asyncio.to_thread(self._spool.verify, entry)
         except (SpoolEntryError, OSError) as exc:
-            await asyncio.to_thread(self._spool.quarantine, entry, f"payload unusable: {exc}")
-            return "quarantined"
+            return await self._quarantine(entry, f"payload unusable: {exc}")
         try:
             await self._store.put_file(
                 self._store.audio_bucket,
@@ -119,8 +125,11 @@ class SpoolUploader:
             if exc.transient:
                 log.warning("spool.upload_deferred", key=entry.key, reason=str(exc))
                 return "blocked"
-            await asyncio.to_thread(self._spool.quarantine, entry, f"MinIO refused it: {exc}")
-            return "quarantined"
+            return await self._quarantine(entry, f"MinIO refused it: {exc}")
         await asyncio.to_thread(self._spool.remove, entry)
         log.info("spool.uploaded", key=entry.key, entry=entry.entry_id, size=entry.size)
         return "uploaded"
+
+    async def _quarantine(self, entry: SpoolEntry, reason: str) -> str:
+        moved = await asyncio.to_thread(self._spool.quarantine, entry, reason)
+        return "quarantined" if moved else "stuck"

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -24,9 +25,15 @@ from reactor.chunking import ChunkLimits
 from reactor.commands import handle_command_message
 from reactor.consumer import ConsumerOptions, EventConsumer
 from reactor.dead_letters import DeadLetters
+from reactor.deadlines import StageDeadlines
 from reactor.diarization.config import build_diarizer, speaker_bounds
 from reactor.diarizing import DiarizationDeps
-from reactor.observability import MeteredRecordings, MeteredTranscriber, reactor_observability
+from reactor.observability import (
+    MeteredChat,
+    MeteredRecordings,
+    MeteredTranscriber,
+    reactor_observability,
+)
 from reactor.pipeline import PipelineDeps
 from reactor.progress import ProgressReporter
 from reactor.results import ResultPublisher
@@ -36,6 +43,7 @@ from reactor.transcribing import TranscribeOptions
 from reactor.transcription import Transcriber
 from reactor.transcription.local_engine import LocalWhisperTranscriber, WhisperOptions
 from reactor.transcription.openai_engine import OpenAITranscriber
+from reactor.workspace import Workspace
 from voxpersona.jetstream import ensure_all, ensure_commands_consumer, ensure_reactor_consumer
 from voxpersona.lifecycle import StartupError, run_service
 from voxpersona.logging import get_logger
@@ -56,6 +64,7 @@ class Resources:
     pool: asyncpg.Pool
     store: MinioObjectStore
     transcriber: Transcriber
+    work_dir: Path
 
 
 async def connect_nats(url: str, *, name: str) -> NatsClient:
@@ -105,6 +114,7 @@ async def open_resources(
 ) -> AsyncIterator[Resources]:
     """Open in dependency order, close in reverse, whatever fails in between."""
     async with contextlib.AsyncExitStack() as stack:
+        work_dir = stack.enter_context(Workspace(settings.vox.work_dir))
         engine = transcriber
         if engine is None:
             engine = await asyncio.to_thread(build_transcriber, settings)
@@ -120,6 +130,7 @@ async def open_resources(
                 settings.database.url.get_secret_value(),
                 min_size=1,
                 max_size=settings.vox.reactor_concurrency + 2,
+                command_timeout=settings.vox.database_command_timeout_seconds,
             )
         except (OSError, asyncpg.PostgresError) as exc:
             raise StartupError(f"PostgreSQL unusable (DATABASE_URL): {type(exc).__name__}") from exc
@@ -135,7 +146,7 @@ async def open_resources(
         stack.push_async_callback(nc.drain)
         js = nc.jetstream()
         await _declare_streams(js, settings)
-        yield Resources(nc=nc, js=js, pool=pool, store=store, transcriber=engine)
+        yield Resources(nc=nc, js=js, pool=pool, store=store, transcriber=engine, work_dir=work_dir)
 
 
 def whisper_options(settings: ReactorSettings) -> WhisperOptions:
@@ -160,6 +171,16 @@ def describe_transcriber(transcriber: Transcriber) -> dict[str, str]:
     }
 
 
+def stage_deadlines(vox: VoxSettings) -> StageDeadlines:
+    return StageDeadlines(
+        download=vox.download_deadline_seconds,
+        transcription=vox.transcription_deadline_seconds,
+        transcription_per_audio_second=vox.transcription_deadline_per_audio_second,
+        analysis=vox.analysis_deadline_seconds,
+        publish=vox.publish_deadline_seconds,
+    )
+
+
 def transcribe_options(settings: ReactorSettings) -> TranscribeOptions:
     vox = settings.vox
     return TranscribeOptions(
@@ -170,10 +191,13 @@ def transcribe_options(settings: ReactorSettings) -> TranscribeOptions:
         ),
         concurrency=vox.chunk_concurrency,
         max_audio_seconds=vox.max_audio_seconds,
+        deadlines=stage_deadlines(vox),
     )
 
 
-def build_analysis(settings: ReactorSettings) -> AnalysisDeps | None:
+def build_analysis(
+    settings: ReactorSettings, metrics: Metrics | None = None
+) -> AnalysisDeps | None:
     """The LLM analysis stage, or None when it is off or no API key is configured."""
     vox = settings.vox
     key = settings.openai.api_key
@@ -191,11 +215,13 @@ def build_analysis(settings: ReactorSettings) -> AnalysisDeps | None:
         max_retries=2,
     )
     log.info("analysis.ready", model=vox.analysis_model, scenarios=scenarios.names)
+    chat = OpenAIChat(client, model=vox.analysis_model)
     return AnalysisDeps(
-        chat=OpenAIChat(client, model=vox.analysis_model),
+        chat=MeteredChat(chat, metrics) if metrics is not None else chat,
         scenarios=scenarios,
         chunk_chars=vox.analysis_chunk_chars,
         concurrency=vox.analysis_concurrency,
+        deadline=vox.analysis_deadline_seconds,
     )
 
 
@@ -238,12 +264,16 @@ async def run_reactor(
             store=res.store,
             recordings=MeteredRecordings(res.pool, metrics),
             transcriber=MeteredTranscriber(res.transcriber, metrics),
-            publisher=ResultPublisher(res.js, settings.streams.results_subject),
+            publisher=ResultPublisher(
+                res.js,
+                settings.streams.results_subject,
+                timeout=settings.vox.publish_deadline_seconds,
+            ),
             owner=owner,
             lease=timedelta(seconds=settings.vox.ack_wait_seconds),
             transcribe_options=transcribe_options(settings),
-            analysis=build_analysis(settings),
-            work_dir=settings.vox.work_dir,
+            analysis=build_analysis(settings, metrics),
+            work_dir=res.work_dir,
             progress=ProgressReporter(res.nc, settings.streams.progress_subject),
             diarization=await build_diarization(settings.vox),
         )

@@ -8,6 +8,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from reactor.commands import command_owner, fail_exhausted_command
+from reactor.errors import OperatorAlarmError
 from reactor.pipeline import PipelineDeps, delivery_owner, fail_exhausted
 from voxpersona.logging import get_logger
 
@@ -48,6 +49,11 @@ class DeadLetters:
             },
         )
         log.error("event.dead_lettered", code=code, reason=reason)
+        if isinstance(error, OperatorAlarmError):
+            # Not the recording's fault: it stays unfinished (the user was told "delayed")
+            # until an operator fixes the cause and requeues the dead letter.
+            log.error("event.held_for_operator", code=code)
+            return
         owner = delivery_owner(self._deps.owner, meta.sequence.stream, meta.num_delivered)
         reason = f"gave up after {meta.num_delivered} attempts: {reason}"
         try:

@@ -18,3 +18,15 @@ class TransientError(ReactorError):
 
 class PermanentError(ReactorError):
     """Retrying cannot help: not audio, object gone, rejected by the transcriber (4xx)."""
+
+
+class OperatorAlarmError(TransientError):
+    """Neither the user's fault nor one that heals itself: an operator must act (an API key
+    that is wrong, revoked or expired). Raised as an alarm (log, metric, health); the event is
+    retried slowly and never failed onto the user, who is told the result is delayed.
+
+    ``summary`` is what health and metrics show: no server text, which may echo the key."""
+
+    def __init__(self, code: str, message: str, *, summary: str | None = None) -> None:
+        super().__init__(code, message)
+        self.summary = summary or code

@@ -16,6 +16,8 @@ import asyncpg
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
+from reactor.analysis import ChatModel
+from reactor.errors import OperatorAlarmError
 from reactor.transcription import Transcriber, Transcript
 from reactor.transcription.base import ProgressCallback
 from voxpersona.contracts.events import MalformedEventError, parse_notification
@@ -24,6 +26,7 @@ from voxpersona.observability.http import ObservabilityServer
 from voxpersona.observability.metrics import Metrics
 from voxpersona.observability.readiness import (
     Readiness,
+    alarm_check,
     loaded_check,
     service_checks,
 )
@@ -39,8 +42,15 @@ log = get_logger(__name__)
 STORAGE_CACHE_SECONDS = 30.0
 
 
+def raise_alarm(metrics: Metrics, exc: OperatorAlarmError) -> None:
+    """An operator must act: one error log line, a metric, health degraded."""
+    log.error("operator.alarm", code=exc.code, reason=exc.message)
+    metrics.alarm(exc.code, exc.summary)
+
+
 class MeteredTranscriber:
-    """A :class:`Transcriber` that counts the audio seconds it transcribed."""
+    """A :class:`Transcriber` that counts the audio seconds it transcribed and raises an alarm
+    when the engine refuses our credentials (cleared by the next success)."""
 
     def __init__(self, inner: Transcriber, metrics: Metrics) -> None:
         self._inner = inner
@@ -60,12 +70,35 @@ class MeteredTranscriber:
         language: str | None,
         progress: ProgressCallback | None = None,
     ) -> Transcript:
-        transcript = await self._inner.transcribe(
-            path, filename=filename, language=language, progress=progress
-        )
+        try:
+            transcript = await self._inner.transcribe(
+                path, filename=filename, language=language, progress=progress
+            )
+        except OperatorAlarmError as exc:
+            raise_alarm(self._metrics, exc)
+            raise
+        self._metrics.alarm_cleared("transcriber_auth")
         if transcript.duration:
             self._metrics.audio_seconds.inc(transcript.duration)
         return transcript
+
+
+class MeteredChat:
+    """A :class:`ChatModel` that raises an alarm when the analysis API refuses our key."""
+
+    def __init__(self, inner: ChatModel, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+        self.model = inner.model
+
+    async def complete(self, *, system: str, user: str) -> str:
+        try:
+            answer = await self._inner.complete(system=system, user=user)
+        except OperatorAlarmError as exc:
+            raise_alarm(self._metrics, exc)
+            raise
+        self._metrics.alarm_cleared("analysis_auth")
+        return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +258,7 @@ async def reactor_observability(
     readiness = Readiness(
         {
             **service_checks(settings.minio, nc, pool),
+            "operator": alarm_check(metrics),
             **({"transcriber": loaded_check(transcriber)} if transcriber else {}),
         },
         metrics,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import openai
 
-from reactor.errors import PermanentError, TransientError
+from reactor.errors import OperatorAlarmError, PermanentError, TransientError
 
 
 def api_error_message(exc: openai.APIStatusError) -> str:
@@ -18,12 +18,14 @@ def api_error_message(exc: openai.APIStatusError) -> str:
 
 
 def translate_openai_error(
-    exc: openai.OpenAIError, *, prefix: str, what: str, auth_code: bool = True
+    exc: openai.OpenAIError, *, prefix: str, what: str
 ) -> TransientError | PermanentError:
     """Retry connection problems, timeouts, 429 and 5xx; never other 4xx.
 
+    401 and 403 (openai-python's ``AuthenticationError`` and ``PermissionDeniedError``) mean
+    our key is wrong, revoked or expired: an :class:`OperatorAlarmError`, not the user's fault.
     Codes are ``<prefix>_timeout``, ``_unreachable``, ``_throttled``, ``_unavailable``,
-    ``_auth`` (401/403, when ``auth_code``), ``_rejected`` and ``_error``.
+    ``_auth``, ``_rejected`` and ``_error``.
     """
     if isinstance(exc, openai.APITimeoutError):
         return TransientError(f"{prefix}_timeout", f"the {what} timed out")
@@ -35,7 +37,8 @@ def translate_openai_error(
         detail = f"HTTP {exc.status_code}: {api_error_message(exc)}"
         if exc.status_code >= 500:
             return TransientError(f"{prefix}_unavailable", detail)
-        if auth_code and exc.status_code in (401, 403):
-            return PermanentError(f"{prefix}_auth", detail)
+        if exc.status_code in (401, 403):
+            refused = f"the {what} refused our API key (HTTP {exc.status_code})"
+            return OperatorAlarmError(f"{prefix}_auth", f"{refused}: {detail}", summary=refused)
         return PermanentError(f"{prefix}_rejected", detail)
     return PermanentError(f"{prefix}_error", f"{type(exc).__name__}: {exc}")

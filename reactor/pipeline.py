@@ -15,7 +15,7 @@ from pathlib import Path
 import structlog
 
 from reactor.diarizing import DiarizationDeps, DiarizeStep
-from reactor.errors import PermanentError
+from reactor.errors import OperatorAlarmError, PermanentError
 from reactor.leased import (
     Audience,
     Outcome,
@@ -168,7 +168,11 @@ async def _handle_created(
         recording = await deps.recordings.get(recording.id) or recording
 
     async def work(current: Recording) -> Recording:
-        return await _work(event, new, current, deps, heartbeat, owner)
+        try:
+            return await _work(event, new, current, deps, heartbeat, owner)
+        except OperatorAlarmError:
+            _tell_delayed(event, deps)
+            raise
 
     return await run_leased(recording, work, deps, owner, audience)
 
@@ -224,6 +228,13 @@ def _diarize_step(event: BucketEvent, deps: PipelineDeps) -> DiarizeStep | None:
         return None
     meta = recording_metadata(event)
     return deps.diarization.step(meta.speakers if meta is not None else None)
+
+
+def _tell_delayed(event: BucketEvent, deps: PipelineDeps) -> None:
+    """The user hears "delayed", not "failed": the cause is ours and an operator is alarmed."""
+    status = _status_message(event, deps)
+    if deps.progress is not None and status is not None:
+        deps.progress.stage(status, Stage.DELAYED)
 
 
 def _status_message(event: BucketEvent, deps: PipelineDeps) -> ProgressMessage | None:

@@ -6,12 +6,14 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 
-from reactor.errors import PermanentError, ReactorError
+from reactor.errors import OperatorAlarmError, PermanentError, ReactorError
 from voxpersona.retry import backoff_delay
 
 BUSY_DELAY = 15.0
 BASE_DELAY = 2.0
 MAX_DELAY = 300.0
+# An operator alarm (a refused API key) waits for a person: retry slowly, from 30 s up.
+ALARM_BASE_DELAY = 30.0
 
 
 class Action(StrEnum):
@@ -37,7 +39,9 @@ def plan_retry(
 ) -> RetryPlan:
     """Transient (and unexpected) errors are redelivered with exponential backoff and jitter until
     the last allowed delivery, which dead-letters instead; permanent errors are never retried.
-    A recording leased by another reactor is looked at again after ``busy_delay``."""
+    A recording leased by another reactor is looked at again after ``busy_delay``; an operator
+    alarm is retried slowly (its dead letter does not fail the recording: see
+    :class:`reactor.errors.OperatorAlarmError`)."""
     code = error.code if isinstance(error, ReactorError) else "internal_error"
     if isinstance(error, PermanentError):
         return RetryPlan(Action.TERM, code=code)
@@ -45,7 +49,8 @@ def plan_retry(
         return RetryPlan(Action.DEAD_LETTER, code=code)
     if code == "recording_busy":
         return RetryPlan(Action.NAK, delay=busy_delay, code=code)
-    delay = backoff_delay(deliveries, base=BASE_DELAY, cap=MAX_DELAY, rng=rng)
+    base = ALARM_BASE_DELAY if isinstance(error, OperatorAlarmError) else BASE_DELAY
+    delay = backoff_delay(deliveries, base=base, cap=MAX_DELAY, rng=rng)
     return RetryPlan(Action.NAK, delay=delay, code=code)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from reactor.analysis import ChatModel, ScenarioBook, StepOutput, run_scenario
 from reactor.analysis.scenarios import Language
 from reactor.analysis.turns import analysis_input
+from reactor.deadlines import deadline
 from reactor.diarization.base import Diarization
 from reactor.diarizing import DiarizeStep
 from reactor.errors import PermanentError, TransientError
@@ -47,6 +48,7 @@ class AnalysisDeps:
     scenarios: ScenarioBook
     chunk_chars: int
     concurrency: int
+    deadline: float = 1800.0
 
 
 def storage_error(exc: StorageError, *, what: str) -> TransientError | PermanentError:
@@ -107,7 +109,8 @@ async def transcribe_recording(
         path = Path(tmp) / f"{key.object_id}.{key.extension}"
         started = time.perf_counter()
         try:
-            await store.download_to_file(new.bucket, new.object_key, path)
+            async with deadline("download", options.deadlines.download):
+                await store.download_to_file(new.bucket, new.object_key, path)
         except StorageError as exc:
             raise storage_error(exc, what="download") from exc
         report.timings["download"] = round(time.perf_counter() - started, 4)
@@ -235,15 +238,16 @@ async def analyse_recording(
     )
     started = time.perf_counter()
     try:
-        steps = await run_scenario(
-            scenario,
-            text,
-            language,
-            analysis.chat,
-            chunk_chars=analysis.chunk_chars,
-            concurrency=analysis.concurrency,
-            heartbeat=heartbeat,
-        )
+        async with deadline("analysis", analysis.deadline):
+            steps = await run_scenario(
+                scenario,
+                text,
+                language,
+                analysis.chat,
+                chunk_chars=analysis.chunk_chars,
+                concurrency=analysis.concurrency,
+                heartbeat=heartbeat,
+            )
     except PermanentError as exc:
         log.error("analysis.failed", scenario=scenario.name, code=exc.code, reason=exc.message)
         await recordings.fail_analysis(recording.id, owner=owner, code=exc.code, reason=exc.message)

@@ -12,6 +12,7 @@ from pathlib import Path
 from reactor import media
 from reactor.chunking import Chunk, ChunkLimits, find_silences, needs_transcoding, plan_chunks
 from reactor.concurrency import gather_or_cancel
+from reactor.deadlines import StageDeadlines, deadline
 from reactor.diarization.base import Diarization
 from reactor.errors import PermanentError
 from reactor.progress import ChunkedProgress
@@ -28,6 +29,7 @@ class TranscribeOptions:
     limits: ChunkLimits
     concurrency: int
     max_audio_seconds: float
+    deadlines: StageDeadlines = field(default_factory=StageDeadlines)
 
 
 @dataclass
@@ -54,7 +56,8 @@ async def transcribe_file(
 ) -> Transcript:
     """Transcribe ``path`` (named ``<stem>.<ext>``); raises Permanent/TransientError.
 
-    ``progress`` hears audio seconds done of the total and the chunk being worked on.
+    ``progress`` hears audio seconds done of the total and the chunk being worked on. The
+    whole of it runs within the transcription deadline for the audio's duration.
     """
     started = time.perf_counter()
     info = await asyncio.to_thread(media.probe, path)
@@ -66,6 +69,24 @@ async def transcribe_file(
             f"{info.duration / 3600:.1f} h of audio; the limit is "
             f"{options.max_audio_seconds / 3600:.1f} h",
         )
+    limit = options.deadlines.transcription_for(info.duration)
+    async with deadline("transcription", limit):
+        return await _transcribe_probed(
+            path, info, size, language, transcriber, options, heartbeat, report, progress
+        )
+
+
+async def _transcribe_probed(
+    path: Path,
+    info: media.AudioProbe,
+    size: int,
+    language: str | None,
+    transcriber: Transcriber,
+    options: TranscribeOptions,
+    heartbeat: Heartbeat,
+    report: TranscribeReport,
+    progress: ChunkedProgress | None,
+) -> Transcript:
     extension = path.suffix.lstrip(".")
     if not needs_transcoding(
         duration=info.duration, size=size, extension=extension, limits=options.limits

@@ -198,7 +198,17 @@ class VoxSettings(BaseSettings):
     ack_wait_seconds: float = Field(default=120.0, gt=0)
     max_deliver: int = Field(default=8, ge=1)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    # Where the reactor's per-process scratch directory lives (default: the system temp dir);
+    # directories left by a reactor that was killed are removed when a reactor starts.
     work_dir: Path | None = None
+    # Stage deadlines: past one, the work is cancelled and the event retried (transient).
+    download_deadline_seconds: float = Field(default=1800.0, gt=0)
+    transcription_deadline_seconds: float = Field(default=600.0, gt=0)
+    transcription_deadline_per_audio_second: float = Field(default=2.0, ge=0)
+    analysis_deadline_seconds: float = Field(default=1800.0, gt=0)
+    publish_deadline_seconds: float = Field(default=30.0, gt=0)
+    # Longest a single PostgreSQL statement may run (asyncpg's command_timeout), both services.
+    database_command_timeout_seconds: float = Field(default=60.0, gt=0)
     max_text_messages: int = Field(default=3, ge=1, le=20)
     # Long audio: chunks of at most this many seconds / bytes (OpenAI takes 25 MB per request),
     # re-encoded as Ogg/Opus at chunk_bitrate, transcribed chunk_concurrency at a time.

@@ -19,8 +19,9 @@ class ChatModel(Protocol):
 
 
 def translate_chat_error(exc: openai.OpenAIError) -> TransientError | PermanentError:
-    """Retry connection problems, timeouts, 429 and 5xx; never other 4xx."""
-    return translate_openai_error(exc, prefix="analysis", what="analysis API", auth_code=False)
+    """Retry connection problems, timeouts, 429 and 5xx; never other 4xx; a refused key is an
+    operator alarm."""
+    return translate_openai_error(exc, prefix="analysis", what="analysis API")
 
 
 class OpenAIChat:

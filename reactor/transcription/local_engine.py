@@ -1,26 +1,50 @@
 """Transcription on our own server with faster-whisper (CTranslate2): audio never leaves it.
 
-The model is loaded once per process at start-up. Transcription runs in a bounded thread pool,
+The model is loaded once per process at start-up. Transcription runs in bounded worker threads,
 off the event loop, so JetStream heartbeats, other events and shutdown keep working while a
-two-hour file is transcribed; CTranslate2 releases the GIL while it computes.
+two-hour file is transcribed; CTranslate2 releases the GIL while it computes. A cancelled job
+stops at its next segment and frees its slot then; the threads never hold up process exit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import av
 
-from reactor.errors import PermanentError
+from reactor.concurrency import CancellableWorkers
+from reactor.errors import PermanentError, TransientError
 from reactor.transcription.base import ProgressCallback, Segment, Transcript
 from voxpersona.lifecycle import StartupError
 
 MODEL_SETTING = "VOXPERSONA_WHISPER_MODEL"
+
+# How CTranslate2 reports a device failing (include/ctranslate2/cuda/utils.h: "CUDA failed with
+# error ...", "cuBLAS failed with status ...", "cuDNN failed with status ..."; its allocators'
+# "out of memory"); std::bad_alloc reaches Python as MemoryError (pybind11).
+_OUT_OF_MEMORY = ("out of memory", "alloc_failed", "bad_alloc", "cannot allocate memory")
+_DEVICE = ("cuda", "cublas", "cudnn", "cufft", "curand", "nccl", "device")
+
+
+class _Stopped(Exception):
+    """The job was cancelled; its thread returns early."""
+
+
+def engine_failure(exc: BaseException) -> TransientError | PermanentError:
+    """Out of memory or a failing device is ours, not the recording's: retried (then a dead
+    letter), never the user's fault. Anything else the engine raises is about this file."""
+    text = f"{type(exc).__name__}: {exc}"
+    lowered = text.lower()
+    if isinstance(exc, MemoryError) or any(sign in lowered for sign in _OUT_OF_MEMORY):
+        return TransientError("engine_out_of_memory", text[:300])
+    if isinstance(exc, RuntimeError) and any(sign in lowered for sign in _DEVICE):
+        return TransientError("engine_device_error", text[:300])
+    return PermanentError("engine_error", text[:300])
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +119,12 @@ class LocalWhisperTranscriber:
             if Path(options.model).is_dir()
             else options.model
         )
-        self._executor = ThreadPoolExecutor(
-            max_workers=options.parallel, thread_name_prefix="whisper"
-        )
-        self._slots = asyncio.Semaphore(options.parallel)
+        self._workers = CancellableWorkers(options.parallel, name="whisper")
+
+    @property
+    def running(self) -> int:
+        """Transcriptions whose thread is still working (cancelled ones until they stop)."""
+        return self._workers.running
 
     @classmethod
     def load(cls, options: WhisperOptions) -> LocalWhisperTranscriber:
@@ -128,7 +154,7 @@ class LocalWhisperTranscriber:
         return cls(model, options, device=device)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._workers.stop_all()
 
     async def transcribe(
         self,
@@ -145,21 +171,27 @@ class LocalWhisperTranscriber:
             if progress is not None:
                 loop.call_soon_threadsafe(progress, done, total)
 
-        async with self._slots:
-            return await loop.run_in_executor(self._executor, self._run, path, language, report)
+        return await self._workers.run(lambda stop: self._run(path, language, report, stop))
 
-    def _run(self, path: Path, language: str | None, report: ProgressCallback) -> Transcript:
+    def _run(
+        self, path: Path, language: str | None, report: ProgressCallback, stop: threading.Event
+    ) -> Transcript:
         try:
             segments_iter, info = self._model.transcribe(
                 str(path), language=language, vad_filter=True, beam_size=self._options.beam_size
             )
             segments: list[Segment] = []
-            # The generator does the work: consuming it is the transcription.
+            # The generator does the work: consuming it is the transcription, and between two
+            # segments is where a cancelled job can stop.
             for raw in segments_iter:
+                if stop.is_set():
+                    raise _Stopped
                 segments.append(Segment(start=raw.start, end=raw.end, text=raw.text.strip()))
                 report(min(raw.end, info.duration), info.duration)
+        except _Stopped:
+            raise
         except Exception as exc:
-            raise PermanentError("engine_error", f"{type(exc).__name__}: {exc}") from exc
+            raise engine_failure(exc) from exc
         report(info.duration, info.duration)
         return Transcript(
             text=" ".join(s.text for s in segments if s.text).strip(),

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
+import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from reactor import media
 from reactor.errors import PermanentError
 from reactor.transcription.local_engine import LocalWhisperTranscriber, WhisperOptions
 from tests.speech import SPEECH, clip, normalise, spoken_text
@@ -97,3 +102,102 @@ def test_missing_model_stops_startup_naming_the_setting(tmp_path: Path) -> None:
 
 def test_speech_fixtures_are_committed() -> None:
     assert sorted(p.name for p in SPEECH.glob("*.ogg")) == ["en_budget.ogg", "ru_budget.ogg"]
+
+
+def long_speech(path: Path, repeats: int) -> Path:
+    """The English clip ``repeats`` times with a second of silence after each, as 16 kHz WAV."""
+    clip_path = path.parent / "clip.ogg"
+    clip_path.write_bytes(clip("en_budget"))
+    speech = np.concatenate(list(media.pcm_blocks(clip_path)))
+    pause = np.zeros(media.CHUNK_RATE, dtype=np.int16)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(media.CHUNK_RATE)
+        out.writeframes(np.concatenate([speech, pause] * repeats).tobytes())
+    return path
+
+
+async def test_a_cancelled_job_stops_at_its_next_segment_and_frees_its_slot(
+    local_transcriber: LocalWhisperTranscriber, tmp_path: Path
+) -> None:
+    path = long_speech(tmp_path / "long.wav", repeats=40)  # ~3 minutes: many segments
+    reported: list[float] = []
+    job = asyncio.create_task(
+        local_transcriber.transcribe(
+            path, filename=path.name, language="en", progress=lambda d, t: reported.append(d)
+        )
+    )
+    async with asyncio.timeout(300):
+        while not reported:  # noqa: ASYNC110 - filled from the engine's thread
+            await asyncio.sleep(0.05)
+    job.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await job
+    at_cancel = len(reported)
+    async with asyncio.timeout(120):
+        while local_transcriber.running:  # noqa: ASYNC110 - the thread returns on its own
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)  # let any report the thread queued reach the loop
+
+    # The thread stopped at the next segment instead of transcribing three minutes for nobody.
+    assert len(reported) <= at_cancel + 1
+    assert reported[-1] < 60
+    short = tmp_path / "short.ogg"
+    short.write_bytes(clip("en_budget"))
+    transcript = await asyncio.wait_for(
+        local_transcriber.transcribe(short, filename=short.name, language="en"), 300
+    )
+    assert "budget" in normalise(transcript.text)
+
+
+# A model that yields one segment, then sits inside a long native call (here: a sleep).
+_STUCK_JOB = """
+import asyncio, sys, time
+from pathlib import Path
+from types import SimpleNamespace
+from reactor.transcription.local_engine import LocalWhisperTranscriber, WhisperOptions
+
+class StuckModel:
+    def transcribe(self, path, **options):
+        def segments():
+            yield SimpleNamespace(start=0.0, end=1.0, text="first")
+            time.sleep(600)
+            yield SimpleNamespace(start=1.0, end=2.0, text="never")
+        return segments(), SimpleNamespace(duration=2.0, language="en")
+
+async def main() -> None:
+    engine = LocalWhisperTranscriber(StuckModel(), WhisperOptions(model="stuck"), device="cpu")
+    started = asyncio.Event()
+    job = asyncio.create_task(engine.transcribe(
+        Path(sys.argv[1]), filename="a.ogg", language=None,
+        progress=lambda done, total: started.set(),
+    ))
+    await started.wait()
+    job.cancel()
+    engine.close()
+    print("cancelled", flush=True)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_job_stuck_in_the_engine_does_not_hold_up_process_exit(tmp_path: Path) -> None:
+    path = tmp_path / "a.ogg"
+    path.write_bytes(clip("en_budget"))
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _STUCK_JOB,
+        str(path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(child.communicate(), timeout=120)
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+    assert child.returncode == 0, err.decode()[-2000:]
+    assert out.decode().strip() == "cancelled"

@@ -3,9 +3,11 @@ surviving restarts, quarantining what cannot be used, uploading once MinIO is he
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -189,6 +191,116 @@ async def test_a_permanent_refusal_is_quarantined_a_transient_one_waits(
     assert "AccessDenied" in reason
     entry_file = tmp_path / "quarantine" / entry.entry_id / f"{entry.entry_id}.json"
     assert json.loads(entry_file.read_text())["key"] == entry.key
+
+
+async def test_pending_leaves_a_commit_in_progress_alone(tmp_path: Path) -> None:
+    """``pending()`` runs in the uploader while intake commits: between the payload's rename and
+    the entry's, a payload without its entry is a write in progress, not debris."""
+    spool = open_spool(tmp_path)
+    entry = await spool_bytes(spool, b"being committed")
+    committed = tmp_path / "entries" / f"{entry.entry_id}.json"
+    in_flight = tmp_path / "incoming" / f"{entry.entry_id}.json.tmp"
+    committed.rename(in_flight)  # the state between _commit's two renames
+
+    assert spool.pending() == []
+    assert spool.quarantined() == []
+
+    in_flight.rename(committed)  # the commit finishes
+    assert [e.entry_id for e in spool.pending()] == [entry.entry_id]
+    assert spool.quarantined() == []
+
+
+async def test_a_crash_between_the_renames_is_quarantined_at_start_up(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path)
+    entry = await spool_bytes(spool, b"half committed")
+    (tmp_path / "entries" / f"{entry.entry_id}.json").unlink()
+
+    reopened = open_spool(tmp_path)
+
+    assert reopened.quarantined() == [entry.entry_id]
+    assert reopened.used_bytes == 0
+
+
+async def test_entries_quarantined_by_pending_no_longer_count(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path, max_bytes=100_000)
+    broken = await spool_bytes(spool, b"b" * 60_000)
+    (tmp_path / "entries" / f"{broken.entry_id}.json").write_text("{not json")
+
+    assert spool.pending() == []
+    assert spool.quarantined() == [broken.entry_id]
+    assert spool.used_bytes == 0
+    await spool_bytes(spool, b"f" * 60_000)  # the room it held is free again
+    assert spool.used_bytes == 60_000
+
+
+# Runs in a child process whose files may not grow past a few bytes (RLIMIT_FSIZE): every
+# write to a file fails with EFBIG, as on a full disk, while renames and reads still work.
+_FULL_DISK_DRAIN = """
+import asyncio, json, resource, signal, sys
+from pathlib import Path
+from bot.spool import Spool
+from bot.spool_uploader import SpoolUploader
+from voxpersona.settings import MinioSettings, load_settings
+from voxpersona.storage import MinioObjectStore
+
+async def main() -> None:
+    spool = Spool(Path(sys.argv[1]), max_bytes=10_000_000)
+    spool.open()
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (8, resource.RLIM_INFINITY))
+    result = await SpoolUploader(spool, MinioObjectStore(load_settings(MinioSettings))).drain()
+    print(json.dumps({
+        "uploaded": result.uploaded, "quarantined": result.quarantined,
+        "blocked": result.blocked, "quarantine": spool.quarantined(),
+        "used_bytes": spool.used_bytes,
+    }))
+
+asyncio.run(main())
+"""
+
+
+async def test_a_full_disk_while_quarantining_does_not_stop_the_uploader(
+    tmp_path: Path, store: MinioObjectStore
+) -> None:
+    spool = open_spool(tmp_path)
+    tampered = await spool_bytes(spool, b"original bytes")
+    spool.payload_path(tampered).write_bytes(b"modified bytes")
+    fine = await spool_bytes(spool, b"fine")
+    settings = store.settings
+    env = {
+        **os.environ,
+        "MINIO_ENDPOINT": settings.endpoint,
+        "MINIO_ACCESS_KEY": settings.access_key.get_secret_value(),
+        "MINIO_SECRET_KEY": settings.secret_key.get_secret_value(),
+        "MINIO_USE_SSL": str(settings.use_ssl).lower(),
+        "MINIO_AUDIO_BUCKET_NAME": settings.audio_bucket_name,
+        "MINIO_BUCKET_NAME": settings.bucket_name,
+    }
+
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _FULL_DISK_DRAIN,
+        str(tmp_path),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(child.communicate(), timeout=120)
+
+    assert child.returncode == 0, err.decode()[-2000:]
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    assert report == {
+        "uploaded": 1,
+        "quarantined": 1,
+        "blocked": False,
+        "quarantine": [tampered.entry_id],
+        "used_bytes": 0,
+    }
+    aside = tmp_path / "quarantine" / tampered.entry_id
+    assert (aside / f"{tampered.entry_id}.audio").read_bytes() == b"modified bytes"
+    assert not (aside / "REASON").exists()  # the disk had no room for it; the log has it
+    assert await store.get_bytes(store.audio_bucket, fine.key) == b"fine"
 
 
 async def test_spooled_recordings_obey_the_metadata_budget(

@@ -17,6 +17,9 @@ class Stage(StrEnum):
     QUEUED = "queued"  # bot: stored, waiting for a reactor
     TRANSCRIBING = "transcribing"  # reactor
     ANALYSING = "analysing"  # reactor
+    # reactor: held back by something only an operator can fix (a refused API key); retried,
+    # not failed. After transcribing and analysing: a retry's progress does not undo it.
+    DELAYED = "delayed"
     DONE = "done"  # bot: the result was delivered
     FAILED = "failed"  # bot: the user was told why it failed
 

@@ -65,6 +65,14 @@ class Metrics:
         self._uploads(r)
         self._events(r)
         self._queue(r)
+        self.operator_alarms = Counter(
+            "voxpersona_operator_alarms",
+            "Failures only an operator can fix (a refused API key), by code.",
+            ["code"],
+            registry=r,
+        )
+        # Alarms raised and not yet cleared by a later success: code -> (when, detail).
+        self.active_alarms: dict[str, tuple[float, str]] = {}
 
     def _uploads(self, r: CollectorRegistry) -> None:
         self.uploads_received = Counter(
@@ -217,6 +225,18 @@ class Metrics:
         self.queue_ack_pending.labels(consumer).set(ack_pending)
         self.queue_redelivered.labels(consumer).set(redelivered)
         self.recent.queue_sampled(self.now(), pending + ack_pending)
+
+    def alarm(self, code: str, detail: str) -> None:
+        """An operator must act (e.g. ``transcriber_auth``): counted, listed as a recent
+        failure and kept active until :meth:`alarm_cleared`."""
+        self.operator_alarms.labels(code).inc()
+        now = self.now()
+        self.active_alarms[code] = (now, detail)
+        self.recent.failure(Failure(now, "alarm", code, detail))
+
+    def alarm_cleared(self, code: str) -> None:
+        """The thing that raised ``code`` works again."""
+        self.active_alarms.pop(code, None)
 
     def dependency_checked(self, dependency: str, *, up: bool) -> None:
         self.dependency_up.labels(dependency).set(1 if up else 0)

@@ -18,6 +18,7 @@ from voxpersona.observability.health import (
     DependencyHealth,
     HealthReport,
     Status,
+    degraded,
     down,
     ok,
 )
@@ -129,6 +130,20 @@ def loaded_check(facts: dict[str, str]) -> ReadyCheck:
 
     async def check() -> Check:
         return ok("loaded", detail, **facts)
+
+    return check
+
+
+def alarm_check(metrics: Metrics) -> ReadyCheck:
+    """Degraded while an operator alarm (a refused API key) is active: work is held back, not
+    failed, until someone fixes the cause."""
+
+    async def check() -> Check:
+        if not metrics.active_alarms:
+            return ok("alarms", "none")
+        codes = sorted(metrics.active_alarms)
+        detail = "; ".join(f"{code}: {metrics.active_alarms[code][1]}" for code in codes)
+        return degraded("alarms", detail, alarms=codes)
 
     return check
 

@@ -1,0 +1,74 @@
+"""Whose fault is a failure: the recording's (permanent), the moment's (transient), or ours
+and only an operator can fix it (an alarm). Pure classification, no I/O."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.progress import progress_text, rank
+from reactor.errors import OperatorAlarmError, PermanentError, TransientError
+from reactor.retry_plan import ALARM_BASE_DELAY, MAX_DELAY, Action, plan_retry
+from reactor.transcription.local_engine import engine_failure
+from voxpersona.contracts.progress import ProgressMessage, Stage
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (MemoryError(), "engine_out_of_memory"),
+        (RuntimeError("CUDA failed with error out of memory"), "engine_out_of_memory"),
+        (
+            RuntimeError("cuBLAS failed with status CUBLAS_STATUS_ALLOC_FAILED"),
+            "engine_out_of_memory",
+        ),
+        (RuntimeError("std::bad_alloc"), "engine_out_of_memory"),
+        (
+            RuntimeError("cuBLAS failed with status CUBLAS_STATUS_EXECUTION_FAILED"),
+            "engine_device_error",
+        ),
+        (RuntimeError("CUDA failed with error an illegal memory access"), "engine_device_error"),
+        (
+            RuntimeError("cuDNN failed with status CUDNN_STATUS_INTERNAL_ERROR"),
+            "engine_device_error",
+        ),
+    ],
+)
+def test_memory_and_device_failures_are_transient(error: BaseException, code: str) -> None:
+    failure = engine_failure(error)
+    assert isinstance(failure, TransientError)
+    assert failure.code == code
+
+
+def test_other_engine_failures_concern_the_file() -> None:
+    failure = engine_failure(ValueError("invalid audio: no frames"))
+    assert isinstance(failure, PermanentError)
+    assert failure.code == "engine_error"
+
+
+def test_a_transient_engine_failure_is_retried_then_dead_lettered() -> None:
+    failure = engine_failure(MemoryError())
+    assert plan_retry(1, 5, failure).action is Action.NAK
+    assert plan_retry(5, 5, failure).action is Action.DEAD_LETTER
+
+
+def test_an_alarm_is_retried_slowly_never_terminated() -> None:
+    alarm = OperatorAlarmError("transcriber_auth", "HTTP 401")
+    rng = random.Random(7)
+    first = plan_retry(1, 8, alarm, rng)
+    assert first.action is Action.NAK
+    assert ALARM_BASE_DELAY / 2 <= first.delay <= ALARM_BASE_DELAY
+    assert plan_retry(7, 8, alarm, rng).delay <= MAX_DELAY
+    # At the last delivery it is kept as a dead letter for the operator, not failed.
+    assert plan_retry(8, 8, alarm, rng).action is Action.DEAD_LETTER
+    assert alarm.summary == "transcriber_auth"
+
+
+@pytest.mark.parametrize(("language", "word"), [("en", "delayed"), ("ru", "задерживается")])
+def test_the_user_hears_delayed_not_failed(language: str, word: str) -> None:
+    message = ProgressMessage(chat_id=1, status_message_id=2, stage=Stage.DELAYED)
+    text = progress_text(message, language)  # type: ignore[arg-type]
+    assert word in text
+    # A retry's transcribing progress must not replace it; the final result must.
+    assert rank(Stage.ANALYSING) < rank(Stage.DELAYED) < rank(Stage.DONE)
