@@ -16,11 +16,14 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from bot.callbacks import CallbackSigner
+from bot.chat_migration import ChatMoves
 from bot.context import BotContext, callback_secret
-from bot.delivery import Deliverer, DeliveryConsumer
+from bot.delivery import Deliverer, DeliveryHandler, delivery_policy
+from bot.delivery_journal import DeliveryJournal
 from bot.dispatching import build_dispatcher, publish_commands
 from bot.intake import SpoolFallback
 from bot.observability import MeteredDeliverer, bot_observability
+from bot.pacing import ChatPacer
 from bot.progress import ProgressEditor
 from bot.reanalysis import Reanalysis
 from bot.repos.library import Library
@@ -29,7 +32,21 @@ from bot.repos.users import Invites, UsageLedger, Users
 from bot.schema import wait_for_schema
 from bot.storage_startup import open_bot_storage
 from bot.transcripts import TranscriptReader
-from voxpersona.jetstream import ensure_bot_consumer, ensure_stream, results_stream_config
+from voxpersona.consumer import (
+    ConsumerOptions,
+    JetStreamConsumer,
+    RetryPolicy,
+    server_max_deliver,
+)
+from voxpersona.consumer.advisories import BackstopHandler, backstop_durable
+from voxpersona.consumer.dead_letter import Letter, publish_dead_letter
+from voxpersona.jetstream import (
+    ensure_advisory_stream,
+    ensure_backstop,
+    ensure_bot_consumer,
+    ensure_stream,
+    results_stream_config,
+)
 from voxpersona.lifecycle import StartupError, run_service
 from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
@@ -85,13 +102,62 @@ async def open_resources(
         js = nc.jetstream()
         names = settings.streams
         await ensure_stream(js, results_stream_config(names))
-        await ensure_bot_consumer(js, names)
+        await ensure_bot_consumer(
+            js,
+            names,
+            max_deliver=server_max_deliver(bot_policy(settings)),
+            ack_wait=settings.vox.delivery_ack_wait_seconds,
+        )
+        await ensure_advisory_stream(js, names)
+        await ensure_backstop(js, names, stream=names.results_stream, durable=names.bot_durable)
         bot = build_bot(settings)
         stack.push_async_callback(bot.session.close)
         await stack.enter_async_context(
             bot_observability(settings, metrics, nc=nc, js=js, pool=pool)
         )
         yield BotResources(bot=bot, nc=nc, js=js, pool=pool, store=store, fallback=fallback)
+
+
+def bot_policy(settings: BotSettings) -> RetryPolicy:
+    vox = settings.vox
+    return delivery_policy(vox.delivery_max_attempts, vox.delivery_retry_max_seconds)
+
+
+def delivery_consumers(
+    settings: BotSettings, res: BotResources, deliverer: Deliverer
+) -> list[JetStreamConsumer]:
+    """The results consumer and its backstop (results the server gave up on)."""
+    names = settings.streams
+    handler = DeliveryHandler(deliverer, res.js, names.dead_letter_subject)
+
+    async def backstop_sink(letter: Letter, code: str, reason: str) -> None:
+        await publish_dead_letter(
+            res.js, names.dead_letter_subject, letter, code=code, reason=reason
+        )
+
+    delivery = JetStreamConsumer(
+        res.js,
+        handler,
+        ConsumerOptions(
+            stream=names.results_stream,
+            durable=names.bot_durable,
+            policy=bot_policy(settings),
+            concurrency=4,
+            ack_wait=settings.vox.delivery_ack_wait_seconds,
+            shutdown_grace=10.0,
+        ),
+    )
+    backstop = JetStreamConsumer(
+        res.js,
+        BackstopHandler(res.js, backstop_sink),
+        ConsumerOptions(
+            stream=names.advisory_stream,
+            durable=backstop_durable(names.bot_durable),
+            policy=bot_policy(settings),
+            ack_wait=30.0,
+        ),
+    )
+    return [delivery, backstop]
 
 
 def build_context(
@@ -137,17 +203,23 @@ async def run_bot(
             metrics=metrics,
             uploads=uploads,
             editor=editor,
+            journal=DeliveryJournal(res.pool),
+            pacer=ChatPacer(
+                private_interval=settings.vox.delivery_private_interval_seconds,
+                group_interval=settings.vox.delivery_group_interval_seconds,
+            ),
+            chat_moves=ChatMoves(res.pool),
         )
         ctx = build_context(settings, res, deliverer=deliverer, editor=editor, uploads=uploads)
         dispatcher = build_dispatcher(ctx, res.fallback, metrics)
         names = settings.streams
         await editor.subscribe(res.nc, names.progress_subject, names.progress_queue)
         await publish_commands(res.bot)
-        delivery = DeliveryConsumer(res.js, settings.streams, deliverer)
+        consumers = delivery_consumers(settings, res, deliverer)
         polling = asyncio.create_task(
             dispatcher.start_polling(res.bot, handle_signals=False, close_bot_session=False)
         )
-        delivering = asyncio.create_task(delivery.run(stop))
+        delivering = asyncio.create_task(_run_all(consumers, stop))
         spooling = asyncio.create_task(res.fallback.uploader.run(stop))
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait(
@@ -161,6 +233,12 @@ async def run_bot(
         for task in done:
             if task is not stopper and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
+
+
+async def _run_all(consumers: list[JetStreamConsumer], stop: asyncio.Event) -> None:
+    async with asyncio.TaskGroup() as group:
+        for consumer in consumers:
+            group.create_task(consumer.run(stop))
 
 
 def secrets_of(settings: BotSettings) -> list[str]:

@@ -21,20 +21,27 @@ from nats.js import JetStreamContext
 from reactor.analysis import OpenAIChat, ScenarioBook
 from reactor.analysis.scenarios import ScenarioError
 from reactor.chunking import ChunkLimits
-from reactor.consumer import ConsumerOptions, EventConsumer
+from reactor.consumer import ReactorHandler, event_work
 from reactor.db.migrate import migrate
 from reactor.dead_letters import DeadLetters
-from reactor.observability import MeteredRecordings, MeteredTranscriber, reactor_observability
+from reactor.observability import (
+    EventMeter,
+    MeteredRecordings,
+    MeteredTranscriber,
+    reactor_observability,
+)
 from reactor.pipeline import PipelineDeps
 from reactor.progress import ProgressReporter
 from reactor.results import ResultPublisher
-from reactor.retry_plan import redelivery_backoff
+from reactor.retry_plan import event_policy
 from reactor.stages import AnalysisDeps
 from reactor.transcribing import TranscribeOptions
 from reactor.transcription import Transcriber
 from reactor.transcription.local_engine import LocalWhisperTranscriber, WhisperOptions
 from reactor.transcription.openai_engine import OpenAITranscriber
-from voxpersona.jetstream import ensure_all, ensure_reactor_consumer
+from voxpersona.consumer import ConsumerOptions, JetStreamConsumer, server_max_deliver
+from voxpersona.consumer.advisories import BackstopHandler, backstop_durable
+from voxpersona.jetstream import ensure_all, ensure_backstop, ensure_reactor_consumer
 from voxpersona.lifecycle import StartupError, run_service
 from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
@@ -197,12 +204,12 @@ def build_analysis(settings: ReactorSettings) -> AnalysisDeps | None:
 
 
 def reactor_consumer_options(vox: VoxSettings) -> dict[str, Any]:
-    """The durable's configuration, shared with ``voxpersona streams init``."""
+    """The durable's configuration, shared with ``voxpersona streams init``. The server's
+    ``max_deliver`` is above ``VOXPERSONA_MAX_DELIVER``: the reactor decides the end."""
     return {
         "ack_wait": vox.ack_wait_seconds,
-        "max_deliver": vox.max_deliver,
+        "max_deliver": server_max_deliver(event_policy(vox.max_deliver)),
         "concurrency": vox.reactor_concurrency,
-        "backoff": redelivery_backoff(vox.ack_wait_seconds, vox.max_deliver),
     }
 
 
@@ -210,6 +217,44 @@ async def _declare_streams(js: JetStreamContext, settings: ReactorSettings) -> N
     names = settings.streams
     await ensure_all(js, names, retention_days=settings.vox.event_retention_days)
     await ensure_reactor_consumer(js, names, **reactor_consumer_options(settings.vox))
+    await ensure_backstop(js, names, stream=names.events_stream, durable=names.reactor_durable)
+
+
+def event_consumers(
+    js: JetStreamContext, settings: ReactorSettings, deps: PipelineDeps, metrics: Metrics
+) -> list[JetStreamConsumer]:
+    """The events consumer and its backstop (the advisories of events the server gave up on)."""
+    names, vox = settings.streams, settings.vox
+    dead_letters = DeadLetters(js, names.dead_letter_subject, deps)
+    ack_wait = vox.ack_wait_seconds
+    events = JetStreamConsumer(
+        js,
+        # A lease another reactor holds runs out within one ack wait.
+        ReactorHandler(
+            event_work(deps), dead_letters, busy_delay=min(max(ack_wait / 2, 1.0), 15.0)
+        ),
+        ConsumerOptions(
+            stream=names.events_stream,
+            durable=names.reactor_durable,
+            policy=event_policy(vox.max_deliver),
+            concurrency=vox.reactor_concurrency,
+            ack_wait=ack_wait,
+            shutdown_grace=vox.shutdown_grace_seconds,
+        ),
+        meter=lambda msg: EventMeter(metrics, msg.data),
+    )
+    backstop = JetStreamConsumer(
+        js,
+        BackstopHandler(js, dead_letters.dead_letter),
+        ConsumerOptions(
+            stream=names.advisory_stream,
+            durable=backstop_durable(names.reactor_durable),
+            policy=event_policy(vox.max_deliver),
+            ack_wait=30.0,
+            shutdown_grace=vox.shutdown_grace_seconds,
+        ),
+    )
+    return [events, backstop]
 
 
 async def run_reactor(
@@ -235,19 +280,7 @@ async def run_reactor(
             work_dir=settings.vox.work_dir,
             progress=ProgressReporter(res.nc, settings.streams.progress_subject),
         )
-        consumer = EventConsumer(
-            res.js,
-            settings.streams,
-            deps,
-            DeadLetters(res.js, settings.streams.dead_letter_subject, deps),
-            ConsumerOptions(
-                concurrency=settings.vox.reactor_concurrency,
-                ack_wait=settings.vox.ack_wait_seconds,
-                max_deliver=settings.vox.max_deliver,
-                shutdown_grace=settings.vox.shutdown_grace_seconds,
-            ),
-            metrics=metrics,
-        )
+        consumers = event_consumers(res.js, settings, deps, metrics)
         observability = reactor_observability(
             settings,
             metrics,
@@ -257,8 +290,9 @@ async def run_reactor(
             secrets=secrets_of(settings),
             transcriber=describe_transcriber(res.transcriber),
         )
-        async with observability:
-            await consumer.run(stop)
+        async with observability, asyncio.TaskGroup() as group:
+            for consumer in consumers:
+                group.create_task(consumer.run(stop))
 
 
 def secrets_of(settings: ReactorSettings) -> list[str]:

@@ -1,59 +1,58 @@
-"""Dead letters: events that exhausted their deliveries, kept with the last error."""
+"""Dead letters: events that exhausted their deliveries, kept with the last error, and the
+user told that their recording failed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from reactor.pipeline import PipelineDeps, fail_exhausted
+from voxpersona.consumer.dead_letter import (
+    HEADER_CODE,
+    HEADER_DELIVERIES,
+    HEADER_ERROR,
+    HEADER_FAILED_AT,
+    HEADER_FORCE,
+    HEADER_STREAM_SEQ,
+    HEADER_SUBJECT,
+    Letter,
+    publish_dead_letter,
+)
 from voxpersona.logging import get_logger
 
 log = get_logger(__name__)
 
-HEADER_CODE = "VP-Error-Code"
-HEADER_ERROR = "VP-Error"
-HEADER_STREAM_SEQ = "VP-Stream-Seq"
-HEADER_DELIVERIES = "VP-Deliveries"
-HEADER_SUBJECT = "VP-Subject"
-HEADER_FORCE = "VP-Force"
-HEADER_FAILED_AT = "VP-Failed-At"
+__all__ = [
+    "HEADER_CODE",
+    "HEADER_DELIVERIES",
+    "HEADER_ERROR",
+    "HEADER_FAILED_AT",
+    "HEADER_FORCE",
+    "HEADER_STREAM_SEQ",
+    "HEADER_SUBJECT",
+    "DeadLetters",
+]
 
 
 class DeadLetters:
-    """Publishes the original event plus its last error to the dead-letter stream."""
+    """Publishes the original event plus its last error to the dead-letter stream, then marks
+    the recording failed and tells its user."""
 
     def __init__(self, js: JetStreamContext, subject: str, deps: PipelineDeps) -> None:
         self._js = js
         self._subject = subject
         self._deps = deps
 
-    async def dead_letter(self, msg: Msg, error: BaseException, *, code: str) -> None:
-        meta = msg.metadata
-        reason = str(error)[:1000]
-        await self._js.publish(
-            self._subject,
-            msg.data,
-            headers={
-                # Dead-lettering the same stream message twice stores it once.
-                "Nats-Msg-Id": f"dlq:{meta.stream}:{meta.sequence.stream}",
-                HEADER_CODE: code,
-                HEADER_ERROR: reason.replace("\r", " ").replace("\n", " "),
-                HEADER_STREAM_SEQ: str(meta.sequence.stream),
-                HEADER_DELIVERIES: str(meta.num_delivered),
-                HEADER_SUBJECT: msg.subject,
-                HEADER_FAILED_AT: datetime.now(UTC).isoformat(timespec="seconds"),
-            },
+    async def dead_letter(self, letter: Letter, code: str, reason: str) -> None:
+        """Raises when the dead letter was not stored (the message is then not acked).
+
+        The user is told only after the letter is stored, and on every dead-lettering of the
+        same event: the result's dedup id and the recording's state keep it to one message.
+        """
+        await publish_dead_letter(self._js, self._subject, letter, code=code, reason=reason)
+        log.error("event.dead_lettered", code=code, reason=reason[:1000])
+        await fail_exhausted(
+            letter.data,
+            self._deps,
+            code="retries_exhausted",
+            reason=f"gave up after {letter.deliveries} attempts: {reason[:1000]}",
         )
-        log.error("event.dead_lettered", code=code, reason=reason)
-        try:
-            await fail_exhausted(
-                msg.data,
-                self._deps,
-                code="retries_exhausted",
-                reason=f"gave up after {meta.num_delivered} attempts: {reason}",
-            )
-        except Exception as exc:
-            # The dead letter is stored; requeueing it later will finish the bookkeeping.
-            log.warning("event.dead_letter_bookkeeping_failed", reason=str(exc))

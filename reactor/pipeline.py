@@ -260,9 +260,12 @@ async def fail_exhausted(payload: bytes, deps: PipelineDeps, *, code: str, reaso
     except (MalformedEventError, PermanentError):
         return
     recording = await deps.recordings.get(new.id)
-    if recording is None or recording.leased:
-        # Unknown, or another reactor is working on it right now (we held a duplicate).
+    if recording is None:
         return
+    if recording.leased:
+        # Another reactor works on it (we held a duplicate), or a killed one's lease has not
+        # run out yet: the caller tries again later, so the user is told either way.
+        raise RecordingBusyError()
     if recording.status is RecordingStatus.PROCESSING:
         await _fail(recording, PermanentError(code, reason), deps, event)
     elif recording.analysis_pending:

@@ -24,3 +24,5 @@ class StreamNames:
     progress_queue: str = "bot-progress"
     dead_letter_stream: str = "VOXPERSONA_DLQ"
     dead_letter_subject: str = "voxpersona.dlq"
+    # nats-server's MAX_DELIVERIES advisories for the streams above, kept for the backstop.
+    advisory_stream: str = "VOXPERSONA_ADVISORIES"

@@ -53,17 +53,30 @@ _FOLDERS = {".oga": "voice", ".ogg": "voice", ".mp3": "music", ".m4a": "music", 
 class ApiError(Exception):
     """A Bot API error answer; method handlers raise it and the server renders it as JSON."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def response(self) -> web.Response:
-        """Render as Telegram does: ``ok: false``, ``error_code`` and ``description``."""
+        """Render as Telegram does: ``ok: false``, ``error_code``, ``description`` and the
+        ``parameters`` (``ResponseParameters``: ``retry_after``, ``migrate_to_chat_id``)."""
         body: JsonDict = {"ok": False, "error_code": self.status, "description": self.description}
+        parameters: JsonDict = {}
         if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+            parameters["retry_after"] = self.retry_after
+        if self.migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = self.migrate_to_chat_id
+        if parameters:
+            body["parameters"] = parameters
         return web.json_response(body, status=self.status)
 
 
@@ -422,14 +435,28 @@ class TelegramWorld:
         description: str = "Internal Server Error",
         retry_after: int | None = None,
         times: int = 1,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail; 429 always carries retry_after."""
+        """Make the next ``times`` calls of ``method`` fail; 429 always carries retry_after.
+
+        ``migrate_to_chat_id``: the group was upgraded to that supergroup; telegram-bot-api
+        answers 400 "Bad Request: group chat was upgraded to a supergroup chat" with it in
+        ``parameters`` (``telegram-bot-api/Client.cpp``, ``check_chat_access``).
+        """
         if status == 429:
             retry_after = 1 if retry_after is None else retry_after
             if description == "Internal Server Error":
                 description = f"Too Many Requests: retry after {retry_after}"
+        if migrate_to_chat_id is not None and description == "Internal Server Error":
+            status, description = 400, "Bad Request: group chat was upgraded to a supergroup chat"
         queue = self._errors.setdefault(method.lower(), deque())
-        queue.extend(ApiError(status, description, retry_after) for _ in range(times))
+        queue.extend(
+            ApiError(status, description, retry_after, migrate_to_chat_id) for _ in range(times)
+        )
+
+    def clear_errors(self, method: str) -> None:
+        """Forget the errors still queued for ``method`` (an outage ends)."""
+        self._errors.pop(method.lower(), None)
 
     def set_latency(self, method: str | None, seconds: float) -> None:
         """Delay answers to ``method`` (``None``: every method without its own setting)."""

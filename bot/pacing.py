@@ -1,0 +1,55 @@
+"""Pacing sends per chat within Telegram's limits.
+
+Telegram's Bot FAQ ("My bot is hitting limits, how do I avoid this?"): avoid more than one
+message per second in a single chat, and no more than 20 messages per minute in a group.
+Groups and channels have negative chat ids; private chats positive ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+PRIVATE_INTERVAL = 1.0
+GROUP_INTERVAL = 60.0 / 20
+
+
+def send_interval(
+    chat_id: int, *, private: float = PRIVATE_INTERVAL, group: float = GROUP_INTERVAL
+) -> float:
+    """The minimum spacing between two sends to ``chat_id`` (pure)."""
+    return group if chat_id < 0 else private
+
+
+def wait_before_send(last_sent: float | None, now: float, interval: float) -> float:
+    """Seconds to wait so that this send is ``interval`` after the previous one (pure)."""
+    if last_sent is None:
+        return 0.0
+    return max(0.0, last_sent + interval - now)
+
+
+@dataclass
+class ChatPacer:
+    """Spaces sends to each chat; several deliveries to one chat queue up in turn."""
+
+    private_interval: float = PRIVATE_INTERVAL
+    group_interval: float = GROUP_INTERVAL
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    _last: dict[int, float] = field(default_factory=dict)
+    _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+
+    def lock(self, chat_id: int) -> asyncio.Lock:
+        """Held for one send: the wait, the send, and noting its time."""
+        return self._locks.setdefault(chat_id, asyncio.Lock())
+
+    async def wait_turn(self, chat_id: int) -> None:
+        interval = send_interval(chat_id, private=self.private_interval, group=self.group_interval)
+        delay = wait_before_send(self._last.get(chat_id), self.clock(), interval)
+        if delay > 0:
+            await self.sleep(delay)
+
+    def sent(self, chat_id: int) -> None:
+        self._last[chat_id] = self.clock()

@@ -1,0 +1,124 @@
+"""The bot's delivery, pure parts: which parts a result sends, how every failure is
+classified, and the per-chat pacing."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import SendMessage
+
+from bot.delivery import TranscriptMissingError, delivery_verdict, result_parts
+from bot.pacing import GROUP_INTERVAL, PRIVATE_INTERVAL, send_interval, wait_before_send
+from bot.transcripts import StoredAnalysis, StoredTranscript
+from voxpersona.consumer.plan import Kind
+from voxpersona.contracts.results import RecordingStatus, ResultMessage
+
+METHOD = SendMessage(chat_id=1, text="x")
+RESULT = ResultMessage(
+    recording_id=uuid.uuid4(), user_id=1, chat_id=1, status=RecordingStatus.DONE, analysis="done"
+)
+
+
+def _stored(text: str) -> StoredTranscript:
+    return StoredTranscript(
+        text=text, original_name="meeting.ogg", scenario="summary", analysis_status="done"
+    )
+
+
+def test_every_part_has_its_own_journal_key_in_order() -> None:
+    analysis = StoredAnalysis(text="Итоги встречи", scenario="summary", original_name=None)
+    parts = result_parts(RESULT, _stored("привет"), analysis, "ru", 3)
+    assert [p.key for p in parts] == ["transcript:1", "analysis:1"]
+    assert all(p.entities is None for p in parts)
+
+
+def test_a_long_transcript_is_a_preview_and_a_file() -> None:
+    parts = result_parts(
+        RESULT.model_copy(update={"analysis": "none"}), _stored("слово " * 3000), None, "en", 2
+    )
+    assert [p.key for p in parts] == ["transcript:1", "transcript:file", "analysis_off"]
+    assert parts[1].document is not None
+    assert parts[1].filename is not None
+
+
+def test_a_failed_recording_is_one_explanation() -> None:
+    failed = RESULT.model_copy(
+        update={"status": RecordingStatus.FAILED, "reason_code": "no_speech"}
+    )
+    parts = result_parts(failed, None, None, "en", 3)
+    assert [p.key for p in parts] == ["failed"]
+    assert "no speech" in parts[0].text
+
+
+def test_an_analysis_message_sends_only_the_analysis() -> None:
+    later = RESULT.model_copy(update={"part": "analysis", "analysis": "failed"})
+    assert [p.key for p in result_parts(later, None, None, "ru", 3)] == ["analysis_failed"]
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "code"),
+    [
+        (
+            TelegramRetryAfter(METHOD, "Too Many Requests", retry_after=7),
+            Kind.RETRY,
+            "telegram_throttled",
+        ),
+        (TelegramServerError(METHOD, "Bad Gateway"), Kind.RETRY, "telegram_unavailable"),
+        (TelegramNetworkError(METHOD, "timeout"), Kind.RETRY, "telegram_unavailable"),
+        (
+            TelegramForbiddenError(METHOD, "bot was blocked by the user"),
+            Kind.REJECT,
+            "chat_unreachable",
+        ),
+        (TelegramNotFound(METHOD, "Not Found"), Kind.REJECT, "chat_unreachable"),
+        (
+            TelegramBadRequest(METHOD, "Bad Request: chat not found"),
+            Kind.REJECT,
+            "chat_unreachable",
+        ),
+        (
+            TelegramBadRequest(METHOD, "Bad Request: can't parse entities"),
+            Kind.GIVE_UP,
+            "telegram_bad_request",
+        ),
+        (
+            TelegramMigrateToChat(METHOD, "upgraded", migrate_to_chat_id=-100),
+            Kind.RETRY,
+            "chat_migrated",
+        ),
+        (TelegramUnauthorizedError(METHOD, "Unauthorized"), Kind.RETRY, "telegram_misconfigured"),
+        (TranscriptMissingError("x"), Kind.RETRY, "transcript_missing"),
+        (asyncpg.CannotConnectNowError("starting"), Kind.RETRY, "database_unavailable"),
+        (ConnectionRefusedError(), Kind.RETRY, "database_unavailable"),
+        (TimeoutError(), Kind.RETRY, "database_unavailable"),
+        (ValueError("bug"), Kind.RETRY, "internal_error"),
+    ],
+)
+def test_every_failure_is_classified(error: Exception, kind: Kind, code: str) -> None:
+    verdict = delivery_verdict(error)
+    assert (verdict.kind, verdict.code) == (kind, code)
+
+
+def test_telegrams_retry_after_is_the_delay() -> None:
+    verdict = delivery_verdict(TelegramRetryAfter(METHOD, "Too Many Requests", retry_after=7))
+    assert verdict.delay == 7.0
+
+
+def test_sends_are_spaced_per_chat_within_telegrams_limits() -> None:
+    assert send_interval(42) == PRIVATE_INTERVAL == 1.0
+    assert send_interval(-100123) == GROUP_INTERVAL == 3.0  # 20 per minute
+    assert wait_before_send(None, 100.0, 1.0) == 0.0
+    assert wait_before_send(99.5, 100.0, 1.0) == pytest.approx(0.5)
+    assert wait_before_send(90.0, 100.0, 3.0) == 0.0
