@@ -1,0 +1,132 @@
+"""Result delivery under faults, end to end on the local stack: a long Telegram outage, a group
+upgraded to a supergroup, PostgreSQL stopped mid-delivery. Each: the user has the transcript
+exactly once afterwards, and the bot keeps running (the session fixture checks)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from tests.audio import ogg_opus
+from tests.bot_chat import texts, transcript_count
+from tests.reactor_harness import upload, wait_row
+from tests.services import RunningServices
+from voxpersona.contracts.keys import new_audio_key
+from voxpersona.contracts.metadata import RecordingMetadata
+from voxpersona.localstack.fake_telegram import FakeChat, FakeUser
+from voxpersona.localstack.stack import LocalStack
+from voxpersona.storage import MinioObjectStore
+
+# The must-show outage is three minutes; a shorter one can be chosen for a quick local run.
+OUTAGE_SECONDS = float(os.environ.get("VOXPERSONA_TEST_TELEGRAM_OUTAGE_SECONDS", "180"))
+_ids = itertools.count(740_000_001 + (os.getpid() % 1000) * 10_000)
+
+
+def _user(services: RunningServices) -> FakeUser:
+    user = FakeUser(id=next(_ids), first_name="Вера", language_code="ru")
+    services.telegram.add_chat(user)
+    return user
+
+
+def _dsn(services: RunningServices) -> str:
+    return services.reactor_settings.database.url.get_secret_value()
+
+
+async def _stays_once(services: RunningServices, chat_id: int, seconds: float = 3.0) -> None:
+    """Exactly one transcript now, and still one a little later (no late duplicate)."""
+    await services.telegram.wait_for(lambda: transcript_count(services.telegram, chat_id) >= 1)
+    await asyncio.sleep(seconds)
+    assert transcript_count(services.telegram, chat_id) == 1, texts(services.telegram, chat_id)
+
+
+@pytest.mark.timeout(OUTAGE_SECONDS + 300)
+async def test_telegram_answering_502_for_minutes_then_the_transcript_arrives_once(
+    services: RunningServices,
+) -> None:
+    telegram = services.telegram
+    user = _user(services)
+    telegram.inject_error("sendMessage", status=502, description="Bad Gateway", times=1_000_000)
+    try:
+        key = await upload(services.stack.minio_settings(), user, ogg_opus(0.3, frequency=910.0))
+        await wait_row(_dsn(services), key, until="notified_at IS NOT NULL", timeout=60)
+        await asyncio.sleep(OUTAGE_SECONDS)
+        refused = [c for c in telegram.rejected if c.chat_id == user.id]
+        assert len(refused) >= 2  # the bot kept trying through the outage
+        assert transcript_count(telegram, user.id) == 0
+    finally:
+        telegram.clear_errors("sendMessage")
+    # Backoff is capped (60 s by default): the first try after the outage succeeds by then.
+    await telegram.wait_for(lambda: transcript_count(telegram, user.id) >= 1, timeout=150)
+    await _stays_once(services, user.id)
+
+
+async def test_a_group_upgraded_to_a_supergroup_gets_its_result_and_its_chat_id_moves(
+    services: RunningServices,
+) -> None:
+    telegram = services.telegram
+    user = _user(services)
+    group = FakeChat(id=-(next(_ids)), title="Planning")
+    supergroup = FakeChat(id=-1_000_000_000_000 - next(_ids), type="supergroup", title="Planning")
+    telegram.add_chat(group)
+    telegram.add_chat(supergroup)
+    minio = services.stack.minio_settings()
+    key = str(new_audio_key(user.id, "ogg", now=datetime.now(UTC)))
+    meta = RecordingMetadata(user_id=user.id, chat_id=group.id, interface_language="ru")  # type: ignore[call-arg]
+    conn = await asyncpg.connect(_dsn(services))
+    try:
+        await conn.execute(
+            "INSERT INTO bot_uploads (object_key, user_id, chat_id) VALUES ($1, $2, $3)",
+            key,
+            user.id,
+            group.id,
+        )
+        # The group is upgraded before the result is sent: Telegram answers with the new id.
+        telegram.inject_error("sendMessage", migrate_to_chat_id=supergroup.id)
+        store = MinioObjectStore(minio)
+        await store.put_bytes(
+            store.audio_bucket,
+            key,
+            ogg_opus(0.3, frequency=920.0),
+            content_type="audio/ogg",
+            metadata=meta.to_headers(),
+        )
+        await _stays_once(services, supergroup.id)
+        assert transcript_count(telegram, group.id) == 0
+        upload_chat = await conn.fetchval(
+            "SELECT chat_id FROM bot_uploads WHERE object_key = $1", key
+        )
+        recording_chat = await conn.fetchval(
+            "SELECT chat_id FROM recordings WHERE object_key = $1", key
+        )
+    finally:
+        await conn.close()
+    assert upload_chat == recording_chat == supergroup.id
+    assert any("upgraded to a supergroup" in (c.error or "") for c in telegram.rejected)
+
+
+async def test_postgres_stopped_during_delivery_then_the_transcript_arrives_once(
+    services: RunningServices,
+) -> None:
+    stack = services.stack
+    if not isinstance(stack, LocalStack):
+        pytest.skip("stopping PostgreSQL needs the local stack")
+    telegram = services.telegram
+    user = _user(services)
+    telegram.set_latency("sendMessage", 3.0)  # the send is in flight when PostgreSQL goes
+    try:
+        key = await upload(stack.minio_settings(), user, ogg_opus(0.3, frequency=930.0))
+        await wait_row(_dsn(services), key, until="notified_at IS NOT NULL", timeout=60)
+        await asyncio.to_thread(stack.postgres.stop)
+        try:
+            await asyncio.sleep(6.0)
+        finally:
+            await asyncio.to_thread(stack.postgres.start)
+    finally:
+        telegram.set_latency("sendMessage", 0.0)
+    await telegram.wait_for(lambda: transcript_count(telegram, user.id) >= 1, timeout=90)
+    await _stays_once(services, user.id, seconds=5.0)
