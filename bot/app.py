@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -219,8 +219,10 @@ async def run_bot(
         polling = asyncio.create_task(
             dispatcher.start_polling(res.bot, handle_signals=False, close_bot_session=False)
         )
-        delivering = asyncio.create_task(_run_all(consumers, stop))
-        spooling = asyncio.create_task(res.fallback.uploader.run(stop))
+        delivering = asyncio.create_task(keep_running("delivery", _run_all(consumers), stop))
+        spooling = asyncio.create_task(
+            keep_running("spool_uploader", res.fallback.uploader.run, stop)
+        )
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait(
             {polling, delivering, spooling, stopper}, return_when=asyncio.FIRST_COMPLETED
@@ -235,10 +237,33 @@ async def run_bot(
                 raise task.exception()  # type: ignore[misc]
 
 
-async def _run_all(consumers: list[JetStreamConsumer], stop: asyncio.Event) -> None:
-    async with asyncio.TaskGroup() as group:
-        for consumer in consumers:
-            group.create_task(consumer.run(stop))
+def _run_all(consumers: list[JetStreamConsumer]) -> Callable[[asyncio.Event], Awaitable[None]]:
+    async def run(stop: asyncio.Event) -> None:
+        async with asyncio.TaskGroup() as group:
+            for consumer in consumers:
+                group.create_task(consumer.run(stop))
+
+    return run
+
+
+RESTART_DELAY = 5.0
+
+
+async def keep_running(
+    name: str, run: Callable[[asyncio.Event], Awaitable[None]], stop: asyncio.Event
+) -> None:
+    """Run ``run(stop)`` until ``stop`` is set, starting it again after any failure: one bad
+    message or outage never stops the bot's delivery or its spool uploader."""
+    while not stop.is_set():
+        try:
+            await run(stop)
+        except Exception as exc:
+            log.exception("bot.task_failed", task=name, exc_info=exc)
+        if stop.is_set():
+            return
+        log.warning("bot.task_restarting", task=name, delay=RESTART_DELAY)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), RESTART_DELAY)
 
 
 def secrets_of(settings: BotSettings) -> list[str]:

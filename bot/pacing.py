@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 PRIVATE_INTERVAL = 1.0
 GROUP_INTERVAL = 60.0 / 20
+_PRUNE_ABOVE = 10_000
 
 
 def send_interval(
@@ -52,4 +53,16 @@ class ChatPacer:
             await self.sleep(delay)
 
     def sent(self, chat_id: int) -> None:
-        self._last[chat_id] = self.clock()
+        now = self.clock()
+        self._last[chat_id] = now
+        if len(self._last) > _PRUNE_ABOVE:
+            self._forget_idle(now)
+
+    def _forget_idle(self, now: float) -> None:
+        """Chats not written to for longer than any interval need no memory."""
+        horizon = max(self.private_interval, self.group_interval)
+        for chat_id, at in list(self._last.items()):
+            lock = self._locks.get(chat_id)
+            if now - at > horizon and (lock is None or not lock.locked()):
+                del self._last[chat_id]
+                self._locks.pop(chat_id, None)

@@ -13,7 +13,8 @@ import asyncpg
 import pytest
 
 from tests.audio import ogg_opus
-from tests.bot_chat import texts, transcript_count
+from tests.bot_chat import has_text, texts, transcript_count
+from tests.cli import run_voxpersona
 from tests.reactor_harness import upload, wait_row
 from tests.services import RunningServices
 from voxpersona.contracts.keys import new_audio_key
@@ -130,3 +131,37 @@ async def test_postgres_stopped_during_delivery_then_the_transcript_arrives_once
         telegram.set_latency("sendMessage", 0.0)
     await telegram.wait_for(lambda: transcript_count(telegram, user.id) >= 1, timeout=90)
     await _stays_once(services, user.id, seconds=5.0)
+
+
+async def _dlq(services: RunningServices, *args: str) -> str:
+    code, output = await run_voxpersona(
+        "dlq",
+        *args,
+        env={"NATS_URL": services.stack.nats_settings().url},
+        drop=("NATS_", "DATABASE_"),
+    )
+    assert code == 0, output
+    return output
+
+
+async def test_a_result_telegram_refuses_is_dead_lettered_the_user_told_and_requeued(
+    services: RunningServices,
+) -> None:
+    telegram = services.telegram
+    user = _user(services)
+    # A request Telegram will never accept (a bug on our side): kept for an operator.
+    telegram.inject_error(
+        "sendMessage", status=400, description="Bad Request: can't parse entities"
+    )
+    key = await upload(services.stack.minio_settings(), user, ogg_opus(0.3, frequency=950.0))
+    row = await wait_row(_dsn(services), key, until="notified_at IS NOT NULL", timeout=60)
+    await telegram.wait_for(lambda: has_text(telegram, user.id, "Не получилось отправить"), 30)
+    listed = [
+        line for line in (await _dlq(services, "list")).splitlines() if str(row["id"]) in line
+    ]
+    assert len(listed) == 1
+    assert "\ttelegram_bad_request\t" in listed[0]
+    assert transcript_count(telegram, user.id) == 0
+    letter = listed[0].split("\t")[0]
+    assert "requeued 1" in await _dlq(services, "requeue", letter)
+    await _stays_once(services, user.id)

@@ -92,13 +92,18 @@ class JetStreamConsumer:
         self._in_flight: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Until ``stop`` is set; then drain in-flight work within the grace period."""
+        """Until ``stop`` is set; then drain in-flight work within the grace period. Nothing
+        a message or the connection does ends the loop early."""
         opts = self._options
         sub = await self._js.pull_subscribe_bind(durable=opts.durable, stream=opts.stream)
         log.info("consumer.started", durable=opts.durable, concurrency=opts.concurrency)
         try:
             while not stop.is_set():
-                await self._fetch_and_dispatch(sub, stop)
+                try:
+                    await self._fetch_and_dispatch(sub, stop)
+                except Exception as exc:  # a bug in the loop itself must not stop consuming
+                    log.exception("consumer.loop_error", exc_info=exc)
+                    await asyncio.sleep(1.0)
         finally:
             await self._drain()
             with contextlib.suppress(Exception):
