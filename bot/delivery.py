@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from bot.chat_migration import ChatMoves
 from bot.delivery_journal import DeliveryJournal
 from bot.i18n import Language, normalise_language, reason_text, scenario_title, t
-from bot.pacing import ChatPacer
+from bot.pacing import ChatPacer, KeyedLocks
 from bot.progress import ProgressEditor
 from bot.repos.uploads import Uploads
 from bot.splitting import split_message
@@ -208,12 +208,15 @@ class Deliverer:
         self._journal = journal
         self._pacer = pacer or ChatPacer(private_interval=0.0, group_interval=0.0)
         self._chat_moves = chat_moves
+        self._chat_turns = KeyedLocks()
 
     async def deliver(self, result: ResultMessage, beat: Heartbeat = no_beat) -> None:
-        """Read everything first, then send the parts the journal has not seen confirmed."""
-        parts = await self._plan(result)
-        await self._send_all(result, parts, beat, journaled=self._journal is not None)
-        await self._finish(result)
+        """Read everything first, then send the parts the journal has not seen confirmed.
+        Results to one chat go one after the other, in the order they were fetched."""
+        async with self._chat_turns.hold(result.chat_id):
+            parts = await self._plan(result)
+            await self._send_all(result, parts, beat, journaled=self._journal is not None)
+            await self._finish(result)
 
     async def deliver_stored(
         self,

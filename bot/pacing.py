@@ -8,8 +8,9 @@ Groups and channels have negative chat ids; private chats positive ones.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 PRIVATE_INTERVAL = 1.0
@@ -66,3 +67,24 @@ class ChatPacer:
             if now - at > horizon and (lock is None or not lock.locked()):
                 del self._last[chat_id]
                 self._locks.pop(chat_id, None)
+
+
+class KeyedLocks:
+    """One lock per key, forgotten when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 import asyncpg
 import nats.errors
@@ -33,8 +32,9 @@ _DATABASE_DOWN = (
     asyncpg.TooManyConnectionsError,
 )
 
-# One message's work: the payload's outcome (always an ack), or an exception to classify.
-Work = Callable[[Msg, Heartbeat], Awaitable[StrEnum]]
+# One message's work: the payload's outcome (always an ack; its text names it in logs and
+# metrics), or an exception to classify.
+Work = Callable[[Msg, Heartbeat], Awaitable[object]]
 
 
 def as_reactor_error(exc: BaseException) -> BaseException:
@@ -58,7 +58,7 @@ def force_token_of(msg: Msg) -> str | None:
 def event_work(deps: PipelineDeps) -> Work:
     """MinIO events through :func:`reactor.pipeline.handle_event`."""
 
-    async def work(msg: Msg, beat: Heartbeat) -> StrEnum:
+    async def work(msg: Msg, beat: Heartbeat) -> object:
         return await handle_event(msg.data, deps, beat, force_token=force_token_of(msg))
 
     return work

@@ -3,6 +3,7 @@ classified, and the per-chat pacing."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -20,7 +21,14 @@ from aiogram.exceptions import (
 from aiogram.methods import SendMessage
 
 from bot.delivery import TranscriptMissingError, delivery_verdict, result_parts
-from bot.pacing import GROUP_INTERVAL, PRIVATE_INTERVAL, send_interval, wait_before_send
+from bot.pacing import (
+    GROUP_INTERVAL,
+    PRIVATE_INTERVAL,
+    ChatPacer,
+    KeyedLocks,
+    send_interval,
+    wait_before_send,
+)
 from bot.transcripts import StoredAnalysis, StoredTranscript
 from voxpersona.consumer.plan import Kind
 from voxpersona.contracts.results import RecordingStatus, ResultMessage
@@ -122,3 +130,34 @@ def test_sends_are_spaced_per_chat_within_telegrams_limits() -> None:
     assert wait_before_send(None, 100.0, 1.0) == 0.0
     assert wait_before_send(99.5, 100.0, 1.0) == pytest.approx(0.5)
     assert wait_before_send(90.0, 100.0, 3.0) == 0.0
+
+
+async def test_the_pacer_waits_out_the_interval_per_chat() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = ChatPacer(clock=lambda: now[0], sleep=sleep)
+    for chat in (1, 1, -5, -5, 2):
+        async with pacer.lock(chat):
+            await pacer.wait_turn(chat)
+            pacer.sent(chat)
+        now[0] += 0.25
+    assert slept == [pytest.approx(0.75), pytest.approx(2.75)]  # 2nd to chat 1, 2nd to group
+
+
+async def test_results_to_one_chat_take_turns_in_order_and_locks_are_forgotten() -> None:
+    turns = KeyedLocks()
+    order: list[int] = []
+
+    async def deliver(n: int) -> None:
+        async with turns.hold(7):
+            await asyncio.sleep(0.01 * (3 - n))  # the first holds longest
+            order.append(n)
+
+    await asyncio.gather(*(deliver(n) for n in range(3)))
+    assert order == [0, 1, 2]
+    assert not turns._locks
