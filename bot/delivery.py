@@ -377,11 +377,11 @@ class Deliverer:
         )
 
     async def tell_undelivered(self, result: ResultMessage) -> None:
-        """A short note that the result could not be sent (best effort, never raises)."""
+        """A short note that the result could not be sent (best effort, once, never raises)."""
         language = normalise_language(result.interface_language)
         part = OutgoingPart("undelivered", t(language, "delivery_failed"))
         try:
-            await self._send_followed(result.chat_id, result, part)
+            await self._send_all(result, [part], no_beat, journaled=self._journal is not None)
         except Exception as exc:
             log.warning("delivery.notice_failed", reason=f"{type(exc).__name__}: {exc}")
 

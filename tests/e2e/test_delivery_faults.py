@@ -10,6 +10,7 @@ import os
 from datetime import UTC, datetime
 
 import asyncpg
+import nats
 import pytest
 
 from tests.audio import ogg_opus
@@ -19,6 +20,7 @@ from tests.reactor_harness import upload, wait_row
 from tests.services import RunningServices
 from voxpersona.contracts.keys import new_audio_key
 from voxpersona.contracts.metadata import RecordingMetadata
+from voxpersona.contracts.results import ResultMessage
 from voxpersona.localstack.fake_telegram import FakeChat, FakeUser
 from voxpersona.localstack.stack import LocalStack
 from voxpersona.storage import MinioObjectStore
@@ -164,4 +166,33 @@ async def test_a_result_telegram_refuses_is_dead_lettered_the_user_told_and_requ
     assert transcript_count(telegram, user.id) == 0
     letter = listed[0].split("\t")[0]
     assert "requeued 1" in await _dlq(services, "requeue", letter)
+    await _stays_once(services, user.id)
+
+
+async def test_a_result_published_again_beyond_the_dedup_window_is_not_sent_twice(
+    services: RunningServices,
+) -> None:
+    user = _user(services)
+    key = await upload(services.stack.minio_settings(), user, ogg_opus(0.3, frequency=960.0))
+    await wait_row(_dsn(services), key, until="notified_at IS NOT NULL", timeout=60)
+    await _stays_once(services, user.id, seconds=1.0)
+    names = services.bot_settings.streams
+    nc = await nats.connect(services.stack.nats_settings().url)
+    try:
+        js = nc.jetstream()
+        original = await js.get_last_msg(names.results_stream, names.results_subject)
+        result = ResultMessage.model_validate_json(original.data or b"")
+        assert result.chat_id == user.id
+        # The same result again under another id: what JetStream's window no longer catches.
+        await js.publish(
+            names.results_subject, original.data or b"", headers={"Nats-Msg-Id": "late-copy"}
+        )
+        async with asyncio.timeout(30):  # until the bots have settled the copy
+            while True:
+                info = await js.consumer_info(names.results_stream, names.bot_durable)
+                if info.num_pending == 0 and info.num_ack_pending == 0:
+                    break
+                await asyncio.sleep(0.1)
+    finally:
+        await nc.close()
     await _stays_once(services, user.id)

@@ -65,3 +65,13 @@ def test_forced_reruns_are_not_deduplicated_away() -> None:
     message = owed_message(forced, interface_language=None)
     assert message is not None
     assert message.dedup_id.endswith(":replay-1")
+
+
+def test_a_fuller_transcript_message_is_not_a_duplicate_of_an_earlier_one() -> None:
+    pending = owed_message(
+        dataclasses.replace(BASE, analysis_status="pending"), interface_language=None
+    )
+    done = owed_message(dataclasses.replace(BASE, analysis_status="done"), interface_language=None)
+    assert pending is not None
+    assert done is not None
+    assert pending.dedup_id != done.dedup_id
