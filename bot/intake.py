@@ -24,8 +24,11 @@ PUBLIC_BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 VOICE = AudioKind("ogg", "audio/ogg")
 # Video notes and MP4 videos are streamed as they are; the reactor takes their audio track.
 VIDEO = AudioKind("mp4", "video/mp4")
-MAX_TITLE = 100
-MAX_NOTES = 150
+# A caption is at most 1024 characters (Bot API, sendAudio/sendVoice ``caption``): title and
+# notes are kept whole here and in PostgreSQL; only their metadata copy is cut to fit MinIO's
+# 2 KiB (voxpersona.contracts.metadata_budget).
+MAX_TITLE = 1024
+MAX_NOTES = 1024
 
 
 @dataclass(frozen=True, slots=True)

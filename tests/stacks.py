@@ -22,7 +22,7 @@ from voxpersona.settings import DatabaseSettings, MinioSettings, NatsSettings
 from voxpersona.storage import MinioObjectStore
 from voxpersona.storage.provisioning import provision
 
-MINIO_IMAGE = "minio/minio:RELEASE.2025-04-22T22-12-26Z"
+MINIO_IMAGE = "minio/minio:RELEASE.2025-09-07T16-13-09Z"
 NATS_IMAGE = "nats:2.10-alpine"
 POSTGRES_IMAGE = "postgres:17-alpine"
 

@@ -70,12 +70,27 @@ class MinioSettings(BaseSettings):
     retry_backoff: float = Field(default=2.0, gt=0)
     # Audio expires this many days after upload (lifecycle rule; `voxpersona storage init`).
     cleanup_days: int = Field(default=30, ge=1)
+    # Where users reach MinIO (``https://files.example.com``), used only to sign download
+    # links: a signature covers the host, so a link signed for ``minio:9000`` works nowhere
+    # else. Unset: links name ``endpoint``.
+    public_url: str | None = None
 
     @field_validator("cert_path", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `MINIO_CERT_PATH=` (docker compose's `${MINIO_CERT_PATH:-}`) means "not set", not ".".
         return None if value == "" else value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        text = str(value).rstrip("/")
+        scheme, sep, rest = text.partition("://")
+        if not sep or scheme not in ("http", "https") or not rest or "/" in rest:
+            raise ValueError("must be http(s)://host[:port] without a path")
+        return text
 
     @field_validator("endpoint")
     @classmethod
@@ -132,6 +147,13 @@ class OpenAISettings(BaseSettings):
     api_key: SecretStr | None = None
     base_url: str | None = None
     timeout: float = Field(default=600.0, gt=0)
+
+    @field_validator("api_key", "base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes `${OPENAI_API_KEY:-}`: empty means "no key" (local engine under
+        # `auto`), never a key that is the empty string.
+        return None if value == "" else value
 
 
 class VoxSettings(BaseSettings):

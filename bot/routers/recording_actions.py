@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiogram import Bot
+from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, InputFile
 
 from bot.callbacks import Callback
@@ -65,7 +66,8 @@ async def download(
     options = ctx.settings.options
     chat_id = query.message.chat.id
     extension = card.object_key.rsplit(".", 1)[-1]
-    filename = f"{display_name(card.name, card.created_at, lang)}.{extension}"
+    # A title can be a whole caption (1024 characters); a file name stays short.
+    filename = f"{display_name(card.name, card.created_at, lang)[:100]}.{extension}"
     try:
         if card.size_bytes is not None and card.size_bytes <= options.download_inline_max_bytes:
             await bot.send_document(
@@ -79,7 +81,10 @@ async def download(
         await bot.send_message(chat_id, t(lang, "storage_unavailable"))
         return
     minutes = options.download_link_ttl_seconds // 60
-    await bot.send_message(chat_id, t(lang, "download_link", minutes=minutes, url=url))
+    # A link opens the recording for whoever holds it: never into a group, only to its owner.
+    private = query.message.chat.type == ChatType.PRIVATE
+    link_chat = chat_id if private else query.from_user.id
+    await bot.send_message(link_chat, t(lang, "download_link", minutes=minutes, url=url))
 
 
 @routes.callback_query(Action("dx"))

@@ -41,10 +41,10 @@ from voxpersona.localstack.minio_standin import DOUBLE_HEADER, DOUBLE_VALUE, Min
 from voxpersona.localstack.nats import NatsServer
 from voxpersona.localstack.ports import free_port
 
-ARN = "arn:minio:sqs::primary:nats"
+ARN = "arn:minio:sqs::PRIMARY:nats"
 STREAM = "VP_MINIO_STANDIN_TEST"
 MiB = 1024 * 1024
-SHARED_EVENTS = Path(__file__).resolve().parents[3] / "shared" / "minio-events"
+SHARED_EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "minio_events"
 
 
 class StreamEvents:
@@ -438,7 +438,7 @@ async def test_notification_config_round_trips_through_the_sdk(client: Minio, bu
     [
         ("arn:minio:sqs::primary:webhook", "A specified destination ARN does not exist"),
         ("arn:aws:sqs:us-east-1:123456789012:queue", "A specified destination ARN does not"),
-        ("arn:minio:sqs:eu-west-1:primary:nats", "A specified destination is in a different"),
+        ("arn:minio:sqs:eu-west-1:PRIMARY:nats", "A specified destination is in a different"),
     ],
 )
 async def test_bad_arn_is_rejected_with_minio_error(
@@ -456,7 +456,7 @@ async def test_bad_arn_is_rejected_with_minio_error(
 
 
 async def test_arn_with_the_configured_region_is_accepted(client: Minio, bucket: str) -> None:
-    arn = "arn:minio:sqs:us-east-1:primary:nats"
+    arn = "arn:minio:sqs:us-east-1:PRIMARY:nats"
     config = NotificationConfig(
         queue_config_list=[QueueConfig(queue=arn, events=["s3:ObjectCreated:Put"])]
     )

@@ -31,7 +31,7 @@ from voxpersona.localstack.fake_openai import FakeOpenAI
 from voxpersona.settings import ReactorSettings
 from voxpersona.storage import MinioObjectStore
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "minio-events"
+SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "minio_events"
 
 
 @pytest_asyncio.fixture(loop_scope="session")

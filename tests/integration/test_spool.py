@@ -189,3 +189,36 @@ async def test_a_permanent_refusal_is_quarantined_a_transient_one_waits(
     assert "AccessDenied" in reason
     entry_file = tmp_path / "quarantine" / entry.entry_id / f"{entry.entry_id}.json"
     assert json.loads(entry_file.read_text())["key"] == entry.key
+
+
+async def test_spooled_recordings_obey_the_metadata_budget(
+    tmp_path: Path, store: MinioObjectStore
+) -> None:
+    """The longest caption Telegram allows, spooled whole, is uploaded within MinIO's 2 KiB
+    (the double refuses more, as MinIO does) and keeps its full text in the entry."""
+    spool = open_spool(tmp_path)
+    metadata = RecordingMetadata(
+        user_id=USER,
+        chat_id=USER,
+        original_name="я" * 127 + ".ogg",
+        title="Заголовок " * 40,
+        notes="ж" * 600,
+    )
+    entry = await spool.write(
+        chunks_of(b"OggS budget"),
+        key=str(new_audio_key(USER, "ogg", now=datetime.now(UTC))),
+        content_type="audio/ogg",
+        metadata=metadata,
+        expected_size=11,
+    )
+    assert spool.pending()[0].metadata == metadata  # the spool keeps the full texts
+
+    result = await SpoolUploader(spool, store).drain()
+
+    assert (result.uploaded, result.quarantined) == (1, 0)
+    stat = await store.stat(store.audio_bucket, entry.key)
+    stored = RecordingMetadata.from_user_metadata(stat.metadata)
+    assert stored.title is not None
+    assert metadata.title is not None
+    assert metadata.title.startswith(stored.title.removesuffix("…").rstrip())
+    assert stored.user_id == USER

@@ -95,7 +95,7 @@ async def test_drift_is_reported_then_repaired_keeping_foreign_rules(stack: Stac
             (DriftKind.NOTIFICATION_RULE, audio),
         }
     )
-    assert len(drift) == 5  # two lifecycle rules, two notification rules, one policy
+    assert len(drift) == 4  # one lifecycle rule, two notification rules, one policy
 
     changes = await provision(store)
 

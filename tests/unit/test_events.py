@@ -10,7 +10,7 @@ import pytest
 
 from voxpersona.contracts.events import EventKind, MalformedEventError, parse_notification
 
-SHARED_EVENTS = Path(__file__).resolve().parents[2].parent / "shared" / "minio-events"
+SHARED_EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "minio_events"
 
 
 def minio_payload(
@@ -42,10 +42,7 @@ def minio_payload(
 
 
 def read_shared(name: str) -> bytes:
-    path = SHARED_EVENTS / name
-    if not path.exists():
-        pytest.skip(f"shared example {path} not present")
-    return path.read_bytes()
+    return (SHARED_EVENTS / name).read_bytes()
 
 
 def test_shared_put_example() -> None:

@@ -55,8 +55,8 @@ from voxpersona.localstack.minio_notify_rules import (
     wildcard_match,
 )
 
-SHARED_EVENTS = Path(__file__).resolve().parents[3] / "shared" / "minio-events"
-ARN = "arn:minio:sqs::primary:nats"
+SHARED_EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "minio_events"
+ARN = "arn:minio:sqs::PRIMARY:nats"
 # 2026-11-24T00:08:12.345Z plus some nanoseconds, as in the shared examples.
 EXAMPLE_NS = 1795478892_345_678_901
 
@@ -455,7 +455,7 @@ def test_sdk_configuration_parses_and_renders_back() -> None:
         (
             _sdk_xml(
                 QueueConfig(
-                    queue="arn:minio:sqs:eu-west-1:primary:nats", events=["s3:ObjectCreated:Put"]
+                    queue="arn:minio:sqs:eu-west-1:PRIMARY:nats", events=["s3:ObjectCreated:Put"]
                 )
             ),
             "InvalidArgument",
@@ -514,7 +514,7 @@ def test_bad_configurations_get_minio_errors(body: bytes, code: str, message_sta
 
 
 def test_arn_region_may_be_empty_or_the_server_region() -> None:
-    for arn in (ARN, "arn:minio:sqs:us-east-1:primary:nats"):
+    for arn in (ARN, "arn:minio:sqs:us-east-1:PRIMARY:nats"):
         body = _sdk_xml(QueueConfig(queue=arn, events=["s3:ObjectCreated:Put"]))
         assert parse_notification_config(body, region="us-east-1")[0].arn == arn
 

@@ -32,7 +32,7 @@ from voxpersona.observability.probes.minio_rules import (
 )
 from voxpersona.observability.report import render_json, render_table
 
-ARN = "arn:minio:sqs::primary:nats"
+ARN = "arn:minio:sqs::PRIMARY:nats"
 
 
 def test_worst_status_wins_and_maps_to_exit_codes() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from voxpersona.contracts.keys import parse_audio_key
 from voxpersona.contracts.metadata import RecordingMetadata
+from voxpersona.contracts.metadata_budget import METADATA_BUDGET, metadata_size
 from voxpersona.storage.migration_plan import (
     MIGRATION_META,
     SHA256_META,
@@ -105,3 +106,15 @@ def test_a_torn_last_line_is_ignored_but_a_torn_middle_is_not() -> None:
     assert read_manifest([lines[0], torn]).active() == []
     with pytest.raises(ManifestError, match="line 2"):
         read_manifest([lines[0], torn, lines[1]])
+
+
+def test_migrated_files_with_the_longest_names_fit_minio_metadata() -> None:
+    """A legacy name of 1000 Cyrillic letters: cut to fit, sha256 and migration id whole."""
+    long_name = replace(FILE, relative_path="123/" + "ж" * 1000 + ".ogg")
+    plan = plan_upload(long_name, user_id=123, migration_id="0" * 32)
+    assert metadata_size(plan.metadata) <= METADATA_BUDGET
+    assert plan.metadata[SHA256_META] == FILE.sha256
+    assert plan.metadata[MIGRATION_META] == "0" * 32
+    meta = RecordingMetadata.from_user_metadata(plan.metadata)
+    assert meta.original_name is not None
+    assert meta.original_name.startswith("жжж")

@@ -27,6 +27,7 @@ COMMANDS = {
     "dlq": "dead-lettered events: list, show, requeue, purge",
     "storage": "MinIO buckets, rules and health",
     "migrate": "upload legacy recordings into MinIO (validate, rollback)",
+    "models": "Whisper models for the local engine: fetch ahead of time",
 }
 
 

@@ -7,9 +7,11 @@ way in and decoded on the way out, so Cyrillic file names and notes survive inta
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from voxpersona.contracts.metadata_budget import fit_headers
 
 _META_PREFIX = "x-amz-meta-"
 
@@ -30,7 +32,8 @@ class RecordingMetadata(BaseModel):
     user_id: int = Field(gt=0, alias="user-id")
     chat_id: int = Field(alias="chat-id")
     message_id: int | None = Field(default=None, alias="message-id")
-    original_name: str | None = Field(default=None, alias="original-name", max_length=512)
+    # Telegram's file name (at most 255 bytes of UTF-8 in metadata; see metadata_budget).
+    original_name: str | None = Field(default=None, alias="original-name", max_length=1024)
     duration_seconds: int | None = Field(default=None, ge=0, alias="duration")
     file_unique_id: str | None = Field(default=None, alias="file-unique-id", max_length=128)
     source: str = Field(default="telegram", alias="source", max_length=32)
@@ -48,22 +51,34 @@ class RecordingMetadata(BaseModel):
     )
     # The bot's status message for this recording (edited as progress arrives), in ``chat_id``.
     status_message_id: int | None = Field(default=None, alias="status-message-id", gt=0)
-    # The user's title and notes from the caption. Percent-encoded they grow up to 9x
-    # (Cyrillic), so they are kept short to stay inside S3's 2 KB of user metadata.
-    title: str | None = Field(default=None, alias="title", max_length=100)
-    notes: str | None = Field(default=None, alias="notes", max_length=150)
+    # The user's title and notes from the caption (a caption is at most 1024 characters).
+    # In headers they are cut to fit MinIO's 2 KiB (metadata_budget); the full texts are in
+    # PostgreSQL (``bot_uploads``), written by the bot.
+    title: str | None = Field(default=None, alias="title", max_length=1024)
+    notes: str | None = Field(default=None, alias="notes", max_length=1024)
 
     @property
     def transcription_language(self) -> str | None:
         """The language hint for the transcriber, or None to auto-detect."""
         return None if self.language in (None, "auto") else self.language
 
-    def to_headers(self) -> dict[str, str]:
-        """S3 user-metadata headers (``x-amz-meta-*``), values percent-encoded."""
-        fields = self.model_dump(by_alias=True, exclude_none=True)
-        return {
-            f"{_META_PREFIX}{name}": quote(str(value), safe="") for name, value in fields.items()
+    def to_headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """S3 user-metadata headers (``x-amz-meta-*``), values percent-encoded, within 2 KiB.
+
+        Every upload path (direct, multipart, spooled, migrated) sends these, so none can exceed
+        MinIO's limit: file name, title and notes are cut to fit (:func:`fit_headers`).
+        ``extra`` are further short fields (names without the prefix) that travel whole.
+        """
+        fields = {
+            name: str(value)
+            for name, value in self.model_dump(by_alias=True, exclude_none=True).items()
         }
+        fields.update(extra or {})
+        file_name = fields.pop("original-name", None)
+        texts = [(name, fields.pop(name)) for name in ("title", "notes") if name in fields]
+        return fit_headers(
+            fields, ("original-name", file_name) if file_name is not None else None, texts
+        )
 
     def to_tags(self) -> dict[str, str]:
         """Object tags mirroring the fields an operator filters by (S3 tags: at most 10)."""

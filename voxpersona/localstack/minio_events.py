@@ -38,11 +38,21 @@ REMOVAL_EVENTS = frozenset(
 )
 
 # Standard headers MinIO keeps in an object's metadata (lower-case keys, as it stores them);
-# together with the X-Amz-Meta-* keys they make up the event's userMetadata.
+# together with the X-Amz-Meta-* keys they make up the event's userMetadata. ``expires`` is
+# stored too but MinIO moves it into ObjectInfo.Expires and ``cleanMetadata`` drops it from
+# UserDefined, as it drops ``X-Amz-Tagging`` (tags live in ObjectInfo.UserTags):
+# cmd/erasure-metadata.go (ToObjectInfo) and cmd/object-api-utils.go (cleanMetadata). So
+# neither ever reaches an event's userMetadata.
 _STORED_STANDARD_HEADERS = frozenset(
     {"cache-control", "content-disposition", "content-encoding", "content-language"}
-    | {"content-type", "expires"}
+    | {"content-type"}
 )
+_DROPPED_FROM_USER_METADATA = frozenset({"expires", "x-amz-tagging", "x-amz-tagging-count"})
+# cmd/generic-handlers.go: maxHeaderSize and maxUserDataSize, and the prefixes counted as
+# user metadata (userMetadataKeyPrefixes).
+MAX_HEADER_SIZE = 8 * 1024
+MAX_USER_METADATA_SIZE = 2 * 1024
+_USER_METADATA_PREFIXES = ("x-amz-meta-", "x-minio-meta-")
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _SIGV4_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 HOP_BY_HOP_HEADERS = frozenset(
@@ -58,6 +68,8 @@ _ERROR_MESSAGES = {
     "InternalError": "We encountered an internal error, please try again.",
     "ServiceUnavailable": "The service is unavailable. Please retry.",
     "NoSuchBucket": "The specified bucket does not exist",
+    # cmd/api-errors.go, ErrMetadataTooLarge.
+    "MetadataTooLarge": "Your metadata headers exceed the maximum allowed metadata size.",
 }
 
 
@@ -72,6 +84,7 @@ class Operation(enum.Enum):
     DELETE_OBJECT = "s3:ObjectRemoved:Delete"
     DELETE_OBJECTS = "multi-object delete"
     PUT_NOTIFICATION = "PutBucketNotification"
+    PUT_LIFECYCLE = "PutBucketLifecycleConfiguration"
     GET_NOTIFICATION = "GetBucketNotification"
     DELETE_BUCKET = "DeleteBucket"
     OTHER = "other"
@@ -131,6 +144,30 @@ class EventSpec:
     sequencer_ns: int
     obj: ObjectState | None = None
     content_length: str | None = None
+    version_id: str = ""  # of a removal (a versioned delete or the delete marker it made)
+
+
+def header_size_too_large(headers: Iterable[tuple[str, str]]) -> bool:
+    """MinIO's ``isHTTPHeaderSizeTooLarge`` (cmd/generic-handlers.go).
+
+    For each header name, its length plus that of its (first) value counts towards the whole
+    (over 8 KiB refused) and, for ``X-Amz-Meta-*``/``X-Minio-Meta-*``, towards user metadata
+    (over 2 KiB refused). Either answers ``400 MetadataTooLarge``.
+    """
+    first: dict[str, tuple[str, str]] = {}
+    for key, value in headers:
+        first.setdefault(key.lower(), (key, value))
+    size = user_size = 0
+    for lowered, (key, value) in first.items():
+        if lowered == "host":
+            continue  # Go moves Host out of r.Header
+        length = len(key) + len(value.encode("latin-1", errors="replace"))
+        size += length
+        if lowered.startswith(_USER_METADATA_PREFIXES):
+            user_size += length
+        if user_size > MAX_USER_METADATA_SIZE or size > MAX_HEADER_SIZE:
+            return True
+    return False
 
 
 def query_escape(name: str) -> str:
@@ -187,11 +224,19 @@ def user_metadata(headers: Mapping[str, str]) -> dict[str, str]:
     """
     meta: dict[str, str] = {}
     for key, value in _lower_keys(headers).items():
+        if key in _DROPPED_FROM_USER_METADATA:
+            continue
         if key.startswith("x-amz-meta-"):
             meta[canonical_header_key(key)] = value
         elif key in _STORED_STANDARD_HEADERS:
             meta[key] = value
     return meta
+
+
+def version_id_header(headers: Mapping[str, str]) -> str:
+    """``x-amz-version-id`` of a response; ``null`` (unversioned) counts as none."""
+    version = _lower_keys(headers).get("x-amz-version-id", "")
+    return "" if version == "null" else version
 
 
 def object_state_from_head(headers: Mapping[str, str]) -> ObjectState:
@@ -261,6 +306,8 @@ def classify(
 def _classify_bucket(method: str, query: Collection[str]) -> Operation:
     if "notification" in query and method in {"PUT", "GET"}:
         return Operation.PUT_NOTIFICATION if method == "PUT" else Operation.GET_NOTIFICATION
+    if "lifecycle" in query and method == "PUT":
+        return Operation.PUT_LIFECYCLE
     if method == "POST" and "delete" in query:
         return Operation.DELETE_OBJECTS
     if method == "DELETE" and not query:
@@ -303,12 +350,13 @@ def event_specs(
     state: ObjectState | None = None,
     request_body: bytes = b"",
     existed: bool = True,
+    version_id: str = "",
 ) -> list[EventSpec]:
     """The events MinIO sends after ``operation`` succeeded.
 
     ``state`` is the object read back after a create (``None`` if it vanished: no event),
     ``observed_ns`` when the write was seen to succeed, ``existed`` whether a deleted object
-    was there before.
+    was there before, ``version_id`` the ``x-amz-version-id`` a delete answered with.
     """
     length = str(len(response_body)) if operation in _RESPONSE_BEFORE_EVENT else None
     if operation is Operation.DELETE_OBJECTS:
@@ -316,7 +364,7 @@ def event_specs(
         return [_removal(bucket, name, "s3:ObjectRemoved:Delete", now_ns, length) for name in keys]
     if operation is Operation.DELETE_OBJECT:
         if existed:
-            return [_removal(bucket, key, "s3:ObjectRemoved:Delete", now_ns, length)]
+            return [_removal(bucket, key, "s3:ObjectRemoved:Delete", now_ns, length, version_id)]
         # Current MinIO reports deleting a missing object as NoOP, sent before its response.
         return [_removal(bucket, key, "s3:ObjectRemoved:NoOP", now_ns, None)]
     if operation not in CREATED_OPERATIONS or state is None:
@@ -325,9 +373,11 @@ def event_specs(
     return [EventSpec(operation.value, bucket, key, now_ns, sequencer_ns, state, length)]
 
 
-def _removal(bucket: str, key: str, name: str, now_ns: int, length: str | None) -> EventSpec:
+def _removal(
+    bucket: str, key: str, name: str, now_ns: int, length: str | None, version_id: str = ""
+) -> EventSpec:
     # A removed object has no modification time, so MinIO's sequencer is the event time.
-    return EventSpec(name, bucket, key, now_ns, now_ns, None, length)
+    return EventSpec(name, bucket, key, now_ns, now_ns, None, length, version_id)
 
 
 def build_record(spec: EventSpec, request: RequestInfo, deployment: Deployment) -> dict[str, Any]:
@@ -374,8 +424,14 @@ def _response_elements(
 
 
 def _object_fields(spec: EventSpec) -> dict[str, Any]:
-    """``event.Object``: Go drops empty ``omitempty`` fields (a 0-byte object has no size)."""
+    """``event.Object``: Go drops empty ``omitempty`` fields (a 0-byte object has no size).
+
+    ``ToEvent`` (cmd/event-notification.go) sets ``versionId`` for every event, removals
+    included; size, eTag, content type and metadata only for events that are not removals.
+    """
     fields: dict[str, Any] = {"key": query_escape(spec.object_name)}
+    if spec.obj is None and spec.version_id:
+        fields["versionId"] = spec.version_id
     obj = spec.obj
     if obj is not None and spec.event_name not in REMOVAL_EVENTS:
         optional: dict[str, Any] = {

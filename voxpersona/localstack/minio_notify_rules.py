@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 XML_HEADER = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
-#: The one notification target the stand-in has: MinIO's ``MINIO_NOTIFY_NATS_*`` target,
-#: whose ID is ``primary`` and whose type is ``nats``.
-NATS_TARGET = ("primary", "nats")
+#: The id of the stand-in's one notification target, as docker-compose.yml configures MinIO
+#: (``MINIO_NOTIFY_NATS_ENABLE_PRIMARY``). MinIO keeps the case of the id from the variable
+#: name (internal/config/config.go, the ``_<ID>`` suffix of ``MINIO_NOTIFY_NATS_*_<ID>``) and
+#: looks ARNs up exactly (internal/event/config.go ``Queue.Validate`` -> ``targetList.Exists``
+#: on the TargetID struct): ``arn:minio:sqs::primary:nats`` does not name this target.
+DEFAULT_NATS_TARGET_ID = "PRIMARY"
+NATS_TARGET_TYPE = "nats"
+
+
+def nats_target(target_id: str = DEFAULT_NATS_TARGET_ID) -> tuple[str, str]:
+    """The TargetID (id, type) of a ``MINIO_NOTIFY_NATS_*_<target_id>`` target."""
+    return (target_id, NATS_TARGET_TYPE)
 
 
 def _names(kind: str, names: str) -> tuple[str, ...]:
@@ -166,11 +175,17 @@ def rules_match(rules: Iterable[QueueRule], event_name: str, object_name: str) -
     return any(rule.matches(event_name, object_name) for rule in rules)
 
 
-def parse_notification_config(body: bytes, *, region: str) -> tuple[QueueRule, ...]:
+def parse_notification_config(
+    body: bytes,
+    *,
+    region: str,
+    targets: Collection[tuple[str, str]] = (nats_target(),),
+) -> tuple[QueueRule, ...]:
     """Parse and validate a PutBucketNotification body the way MinIO's ``ParseConfig`` does.
 
-    ``region`` is the server's region: an ARN naming another region is rejected. An empty
-    result means "remove the configuration". Raises :class:`NotificationConfigError`.
+    ``region`` is the server's region: an ARN naming another region is rejected; ``targets``
+    the configured (id, type) pairs, matched case-sensitively. An empty result means "remove
+    the configuration". Raises :class:`NotificationConfigError`.
     """
     root = _parse_xml(body)
     if _local(root.tag) != "NotificationConfiguration":
@@ -183,11 +198,13 @@ def parse_notification_config(body: bytes, *, region: str) -> tuple[QueueRule, .
             "MinIO server does not support Topic or Cloud Function based notifications.",
         )
     for rule in rules:
-        validate_arn(rule.arn, region=region)
+        validate_arn(rule.arn, region=region, targets=targets)
     return rules
 
 
-def validate_arn(arn: str, *, region: str) -> None:
+def validate_arn(
+    arn: str, *, region: str, targets: Collection[tuple[str, str]] = (nats_target(),)
+) -> None:
     """``parseARN`` + ``Queue.Validate``: well-formed, same region, a target that exists."""
     tokens = arn.split(":")
     if not arn.startswith("arn:minio:sqs:") or len(tokens) != 6 or not tokens[4] or not tokens[5]:
@@ -195,8 +212,8 @@ def validate_arn(arn: str, *, region: str) -> None:
     arn_region = tokens[3]
     if arn_region and region and arn_region != region:
         raise region_error()
-    if (tokens[4], tokens[5]) != NATS_TARGET:
-        raise arn_error()
+    if (tokens[4], tokens[5]) not in targets:
+        raise arn_error()  # ErrARNNotFound: the id's case matters
 
 
 def render_notification_config(rules: Sequence[QueueRule]) -> bytes:

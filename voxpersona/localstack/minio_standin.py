@@ -9,10 +9,19 @@ MinIO's *event payloads*, not against MinIO.
 How it works: an aiohttp reverse proxy sits in front of moto's ``ThreadedMotoServer`` and
 streams every S3 request and response through unchanged (bodies are never held in memory
 whole). It keeps bucket notification rules itself (``PUT``/``GET /{bucket}?notification``, as
-MinIO does with its NATS target ``arn:minio:sqs::primary:nats``), and after moto answers a
+MinIO does with its NATS target ``arn:minio:sqs::PRIMARY:nats``), and after moto answers a
 write or delete with success it publishes MinIO's exact payload to JetStream before the client
 gets its response, like ``MINIO_API_SYNC_EVENTS=on``. When NATS or the stream is missing, events
-wait in an ordered, bounded in-memory queue and are retried, like MinIO's ``queue_dir``.
+wait in an ordered, bounded in-memory queue and are retried, like MinIO's ``queue_dir``. With
+``event_delay`` (or ``VOXPERSONA_STANDIN_EVENT_DELAY`` through the local stack) it answers
+first and publishes seconds later, in order, the way MinIO does with ``queue_dir`` and
+synchronous events off.
+
+It refuses what MinIO refuses, with MinIO's codes and messages (each rule names its source):
+user metadata over 2 KiB (``cmd/generic-handlers.go``), a notification ARN that is not a
+configured target, case-sensitively (``internal/event/config.go``), duplicate notification
+rules (same file), a lifecycle rule with no supported action, and it drops
+``AbortIncompleteMultipartUpload`` as MinIO does (``internal/bucket/lifecycle/rule.go``).
 
 Not modelled: ``s3:ObjectAccessed:*`` (GET/HEAD) events, browser POST uploads, versioned
 deletes (``DeleteMarkerCreated``), retention/legal-hold events and ILM expiry.
@@ -26,6 +35,7 @@ buckets, so tests should use fresh bucket names. Only path-style addressing is u
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import logging
@@ -50,6 +60,7 @@ from yarl import URL
 
 from voxpersona.localstack import minio_events as events
 from voxpersona.localstack import minio_notify_rules as notify_rules
+from voxpersona.localstack.minio_lifecycle import LifecycleConfigError, normalise_lifecycle
 from voxpersona.localstack.ports import async_wait_for_port, free_port
 
 logger = logging.getLogger(__name__)
@@ -205,6 +216,8 @@ class MinioStandin:
         region: str = "us-east-1",
         port: int | None = None,
         queue_limit: int = 100_000,
+        nats_target_id: str = notify_rules.DEFAULT_NATS_TARGET_ID,
+        event_delay: float = 0.0,
     ) -> None:
         self.access_key = access_key
         self.secret_key = secret_key  # for clients to sign with; moto checks no signatures
@@ -214,6 +227,13 @@ class MinioStandin:
         self._deployment = events.Deployment(str(uuid.uuid4()), self.url)
         self._host_id = hashlib.sha256(self.endpoint.encode()).hexdigest()  # like MinIO's
         self._rules: dict[str, tuple[notify_rules.QueueRule, ...]] = {}
+        self.nats_target_id = nats_target_id
+        # > 0: answer uploads first, publish their events this many seconds later (queue_dir
+        # with MINIO_API_SYNC_EVENTS off); 0: publish before answering (sync events on).
+        self.event_delay = event_delay
+        self._delayed: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
+        self._delay_task: asyncio.Task[None] | None = None
+        self._waiting_delay = 0  # events answered for, not yet handed to the NATS target
         self._faults: list[_Fault] = []
         self._latency = 0.0
         self._moto: ThreadedMotoServer | None = None
@@ -237,8 +257,13 @@ class MinioStandin:
 
     @property
     def pending_events(self) -> int:
-        """Events waiting for NATS (or for a stream on the subject)."""
-        return self._target.pending
+        """Events waiting for NATS (or for a stream on the subject), or for their delay."""
+        return self._target.pending + self._waiting_delay
+
+    @property
+    def nats_target_arn(self) -> str:
+        """The ARN MinIO gives the NATS target this stand-in plays."""
+        return f"arn:minio:sqs::{self.nats_target_id}:{notify_rules.NATS_TARGET_TYPE}"
 
     async def start(self) -> None:
         """Start moto and the NATS target (once each) and the S3 endpoint on :attr:`port`."""
@@ -254,6 +279,8 @@ class MinioStandin:
             timeout = aiohttp.ClientTimeout(total=None)
             self._session = aiohttp.ClientSession(auto_decompress=False, timeout=timeout)
         await self._target.start()
+        if self._delay_task is None:
+            self._delay_task = asyncio.create_task(self._deliver_delayed())
         runner = web.AppRunner(self._build_app(), access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         await web.TCPSite(runner, _HOST, self.port).start()
@@ -276,6 +303,10 @@ class MinioStandin:
     async def close(self) -> None:
         """Stop the S3 endpoint, the NATS target and moto."""
         await self.stop()
+        if self._delay_task is not None:
+            self._delay_task.cancel()
+            await asyncio.gather(self._delay_task, return_exceptions=True)
+            self._delay_task = None
         await self._target.close()
         if self._session is not None:
             await self._session.close()
@@ -349,6 +380,9 @@ class MinioStandin:
         operation = events.classify(request.method, bucket, key, request.query.keys(), copy)
         # MinIO's request ids: %X of the Unix time in nanoseconds.
         call = _Call(bucket, key, operation, request.path, f"{time.time_ns():X}")
+        if events.header_size_too_large(request.headers.items()):
+            # cmd/generic-handlers.go: user metadata over 2 KiB, or headers over 8 KiB.
+            return self._error(call, 400, "MetadataTooLarge")
         fault = self._take_fault(events.fault_kind(request.method, key, operation))
         if fault is not None:
             response = self._error(call, fault.status, fault.code)
@@ -373,6 +407,8 @@ class MinioStandin:
     async def _dispatch(self, request: web.Request, call: _Call) -> web.StreamResponse:
         if call.operation in {events.Operation.PUT_NOTIFICATION, events.Operation.GET_NOTIFICATION}:
             return await self._notification(request, call)
+        if call.operation is events.Operation.PUT_LIFECYCLE:
+            return await self._put_lifecycle(request, call)
         if call.operation in events.EVENT_OPERATIONS:
             return await self._forward_with_events(request, call)
         if call.operation is events.Operation.DELETE_BUCKET:
@@ -485,6 +521,7 @@ class MinioStandin:
             state=state,
             request_body=request_body or b"",
             existed=existed,
+            version_id=events.version_id_header(response.headers),
         )
         await self._publish(specs, self._request_info(request, call))
         return response
@@ -494,7 +531,55 @@ class MinioStandin:
             rules = self._rules.get(spec.bucket, ())
             if notify_rules.rules_match(rules, spec.event_name, spec.object_name):
                 record = events.build_record(spec, info, self._deployment)
-                await self._target.deliver(events.build_log(record))
+                payload = events.build_log(record)
+                if self.event_delay > 0:
+                    due = asyncio.get_running_loop().time() + self.event_delay
+                    self._waiting_delay += 1
+                    self._delayed.put_nowait((due, payload))
+                else:
+                    await self._target.deliver(payload)
+
+    async def _deliver_delayed(self) -> None:
+        """Events of the asynchronous mode, in order, each ``event_delay`` after its request."""
+        loop = asyncio.get_running_loop()
+        while True:
+            due, payload = await self._delayed.get()
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            try:
+                await self._target.deliver(payload)
+            finally:
+                self._waiting_delay -= 1
+
+    async def _put_lifecycle(self, request: web.Request, call: _Call) -> web.StreamResponse:
+        """Validate as MinIO does and hand moto only what MinIO would keep."""
+        try:
+            body = normalise_lifecycle(await request.read())
+        except LifecycleConfigError as exc:
+            return self._error(call, exc.status, exc.code, exc.message)
+        # The body changed, so its checksum headers would no longer match.
+        headers = [
+            (key, value)
+            for key, value in events.request_headers_for_upstream(request.headers.items())
+            if key.lower() not in {"content-md5", "content-length", "x-amz-content-sha256"}
+            and not key.lower().startswith("x-amz-checksum-")
+        ]
+        headers.append(
+            (
+                "Content-MD5",
+                base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode(),
+            )
+        )
+        assert self._session is not None, "start() first"
+        async with self._session.request(
+            "PUT",
+            URL(self._moto_url + request.raw_path, encoded=True),
+            headers=headers,
+            data=body,
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
+        ) as upstream:
+            payload = await upstream.read()
+            response_headers = self._s3_headers(call, upstream.headers.items())
+            return web.Response(status=upstream.status, body=payload, headers=response_headers)
 
     def _request_info(self, request: web.Request, call: _Call) -> events.RequestInfo:
         return events.RequestInfo(
@@ -522,7 +607,11 @@ class MinioStandin:
             body = notify_rules.render_notification_config(self._rules.get(call.bucket, ()))
             return web.Response(body=body, headers=headers)
         try:
-            rules = notify_rules.parse_notification_config(await request.read(), region=self.region)
+            rules = notify_rules.parse_notification_config(
+                await request.read(),
+                region=self.region,
+                targets=(notify_rules.nats_target(self.nats_target_id),),
+            )
         except notify_rules.NotificationConfigError as exc:
             return self._error(call, exc.status, exc.code, exc.message)
         self._rules[call.bucket] = rules

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,21 +29,45 @@ from voxpersona.storage import MinioObjectStore
 from voxpersona.storage.provisioning import provision
 
 DATABASE = "voxpersona"
+# Seconds between an upload's answer and its event (MinIO's queue_dir with synchronous events
+# off); unset or 0: the event is stored before the upload is answered (MINIO_API_SYNC_EVENTS=on).
+EVENT_DELAY_VARIABLE = "VOXPERSONA_STANDIN_EVENT_DELAY"
 ACCESS_KEY = "voxpersona-local"
 # Not a secret: it guards only a throwaway S3 server bound to 127.0.0.1.
 SECRET_KEY = "voxpersona-local-secret"
 
 
+def event_delay_from_env() -> float:
+    """``VOXPERSONA_STANDIN_EVENT_DELAY`` in seconds (0 when unset)."""
+    raw = os.environ.get(EVENT_DELAY_VARIABLE, "").strip()
+    try:
+        delay = float(raw) if raw else 0.0
+    except ValueError:
+        raise ValueError(
+            f"{EVENT_DELAY_VARIABLE} must be a number of seconds, not {raw!r}"
+        ) from None
+    if delay < 0:
+        raise ValueError(f"{EVENT_DELAY_VARIABLE} must not be negative")
+    return delay
+
+
 class LocalStack:
     """Start with ``await stack.start()``; ``env()`` gives the variables the services read."""
 
-    def __init__(self, base_dir: Path | None = None, names: StreamNames | None = None) -> None:
+    def __init__(
+        self,
+        base_dir: Path | None = None,
+        names: StreamNames | None = None,
+        *,
+        event_delay: float | None = None,
+    ) -> None:
         self._own_dir = base_dir is None
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="vp-stack-"))
         self.names = names or StreamNames()
         self.nats = NatsServer(store_dir=self.base_dir / "nats")
         self.postgres = PostgresServer(base_dir=self.base_dir / "postgres")
         self.minio: MinioStandin | None = None
+        self.event_delay = event_delay if event_delay is not None else event_delay_from_env()
 
     async def start(self) -> None:
         # moto's werkzeug server logs every request at INFO.
@@ -58,6 +83,7 @@ class LocalStack:
             subject=self.names.events_subject,
             access_key=ACCESS_KEY,
             secret_key=SECRET_KEY,
+            event_delay=self.event_delay,
         )
         await self.minio.start()
         await provision(MinioObjectStore(self.minio_settings()))

@@ -6,8 +6,10 @@ The same configuration ``minio-config/`` applies with ``mc`` (a unit test keeps 
 - notification rules on the audio prefix to MinIO's NATS target: ``put`` (``s3:ObjectCreated:*``)
   and ``delete`` (``s3:ObjectRemoved:*``). MinIO's ILM scanner reports expiry as an ordinary
   ``s3:ObjectRemoved:Delete``, so the delete rule is what keeps PostgreSQL in step with expiry;
-- lifecycle rules on the audio bucket: audio expires after ``MINIO_CLEANUP_DAYS``; incomplete
-  multipart uploads are aborted after a day;
+- lifecycle rules on the audio bucket: audio expires after ``MINIO_CLEANUP_DAYS``. MinIO's
+  lifecycle has no AbortIncompleteMultipartUpload (``internal/bucket/lifecycle/rule.go`` drops
+  it, or refuses a rule with nothing else); MinIO removes stale multipart uploads itself
+  (``MINIO_API_STALE_UPLOADS_EXPIRY``, 24h by default, set in docker-compose.yml);
 - no anonymous access to any bucket.
 
 Rules are compared by content, not by id: ``mc event add`` names its rules itself.
@@ -31,10 +33,16 @@ from minio.notificationconfig import (
 from voxpersona.contracts.keys import AUDIO_PREFIX
 from voxpersona.settings import MinioSettings
 
-NATS_TARGET_ARN = "arn:minio:sqs::primary:nats"
+#: The id of MinIO's NATS target, exactly as docker-compose.yml spells it in
+#: ``MINIO_NOTIFY_NATS_ENABLE_PRIMARY``. MinIO keeps the case of that suffix and looks ARNs up
+#: case-sensitively, so this is the one place the ARN comes from (a unit test keeps compose,
+#: ``minio-config/init.sh`` and this equal).
+NATS_TARGET_ID = "PRIMARY"
+NATS_TARGET_ARN = f"arn:minio:sqs::{NATS_TARGET_ID}:nats"
 CREATED_EVENTS = ("s3:ObjectCreated:*",)
 REMOVED_EVENTS = ("s3:ObjectRemoved:*",)
-ABORT_INCOMPLETE_AFTER_DAYS = 1
+#: Lifecycle rule id, the same in ``minio-config/lifecycle.json``.
+EXPIRE_AUDIO_RULE_ID = "expire-audio"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +85,7 @@ class DesiredConfig:
 
 
 def desired_lifecycle(cleanup_days: int) -> tuple[LifecycleRuleSpec, ...]:
-    return (
-        LifecycleRuleSpec("expire-audio", AUDIO_PREFIX, expire_days=cleanup_days),
-        LifecycleRuleSpec(
-            "abort-incomplete-uploads", "", abort_incomplete_days=ABORT_INCOMPLETE_AFTER_DAYS
-        ),
-    )
+    return (LifecycleRuleSpec(EXPIRE_AUDIO_RULE_ID, AUDIO_PREFIX, expire_days=cleanup_days),)
 
 
 def desired_notifications() -> tuple[NotificationRuleSpec, ...]:

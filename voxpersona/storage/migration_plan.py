@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from voxpersona.contracts.keys import new_audio_key
 from voxpersona.contracts.metadata import MIGRATION_SOURCE, RecordingMetadata
+from voxpersona.contracts.metadata_budget import META_PREFIX
 
 MANIFEST_NAME = ".voxpersona-migration.jsonl"
 SHA256_META = "x-amz-meta-sha256"
@@ -70,14 +71,16 @@ def plan_upload(file: LegacyFile, *, user_id: int, migration_id: str) -> Planned
     recording = RecordingMetadata(
         user_id=user_id,
         chat_id=user_id,  # legacy recordings came from private chats
-        original_name=PurePosixPath(file.relative_path).name[:512],
+        original_name=PurePosixPath(file.relative_path).name[:1024],
         source=MIGRATION_SOURCE,
     )
-    metadata = {
-        **recording.to_headers(),
-        SHA256_META: file.sha256,
-        MIGRATION_META: migration_id,
-    }
+    # One budget for all of it: MinIO refuses more than 2 KiB of user metadata.
+    metadata = recording.to_headers(
+        extra={
+            SHA256_META.removeprefix(META_PREFIX): file.sha256,
+            MIGRATION_META.removeprefix(META_PREFIX): migration_id,
+        }
+    )
     return PlannedUpload(file=file, user_id=user_id, key=str(key), metadata=metadata)
 
 

@@ -75,6 +75,17 @@ class MinioObjectStore:
             region=settings.region or DEFAULT_REGION,
             http_client=build_http_client(settings),
         )
+        self._presigner = self._client
+        if settings.public_url is not None:
+            scheme, _, public = settings.public_url.partition("://")
+            # Signing is local (the region is set): this client never sends a request.
+            self._presigner = Minio(
+                public,
+                access_key=settings.access_key.get_secret_value(),
+                secret_key=settings.secret_key.get_secret_value(),
+                secure=scheme == "https",
+                region=settings.region or DEFAULT_REGION,
+            )
 
     @property
     def client(self) -> Minio:
@@ -382,12 +393,15 @@ class MinioObjectStore:
     async def presigned_get(
         self, bucket: str, key: str, *, ttl: timedelta = timedelta(minutes=15)
     ) -> str:
-        """A GET URL valid for ``ttl`` (at most an hour). Signed locally: no request to MinIO."""
+        """A GET URL valid for ``ttl`` (at most an hour), for ``MINIO_PUBLIC_URL`` when set.
+
+        Signed locally: no request to MinIO. Only ever sent to a user's private chat.
+        """
         if not timedelta(seconds=1) <= ttl <= MAX_PRESIGN_TTL:
             raise ValueError(f"presigned URL TTL must be between 1 s and {MAX_PRESIGN_TTL}")
         return await self._call(
             "presigned_get_object",
-            lambda: self._client.presigned_get_object(bucket, key, expires=ttl),
+            lambda: self._presigner.presigned_get_object(bucket, key, expires=ttl),
             key=key,
         )
 
