@@ -165,7 +165,7 @@ async def test_a_result_telegram_refuses_is_dead_lettered_the_user_told_and_requ
     assert "\ttelegram_bad_request\t" in listed[0]
     assert transcript_count(telegram, user.id) == 0
     letter = listed[0].split("\t")[0]
-    assert "requeued 1" in await _dlq(services, "requeue", letter)
+    assert f"requeued 1: {letter}" in await _dlq(services, "requeue", letter)
     await _stays_once(services, user.id)
 
 

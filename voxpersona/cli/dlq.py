@@ -152,8 +152,10 @@ async def _run_async(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         elif args.dlq_command == "requeue":
             done = await requeue(js, names, args.ids)
             missing = sorted(set(args.ids) - set(done))
+            named = f": {', '.join(map(str, done))}" if done else ""
             print(
-                f"requeued {len(done)}" + (f"; not found: {missing}" if missing else ""), file=out
+                f"requeued {len(done)}{named}" + (f"; not found: {missing}" if missing else ""),
+                file=out,
             )
             return 0 if not missing else 1
         else:
