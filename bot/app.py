@@ -39,7 +39,6 @@ from voxpersona.consumer import (
     server_max_deliver,
 )
 from voxpersona.consumer.advisories import BackstopHandler, backstop_durable
-from voxpersona.consumer.dead_letter import Letter, publish_dead_letter
 from voxpersona.jetstream import (
     ensure_advisory_stream,
     ensure_backstop,
@@ -129,12 +128,6 @@ def delivery_consumers(
     """The results consumer and its backstop (results the server gave up on)."""
     names = settings.streams
     handler = DeliveryHandler(deliverer, res.js, names.dead_letter_subject)
-
-    async def backstop_sink(letter: Letter, code: str, reason: str) -> None:
-        await publish_dead_letter(
-            res.js, names.dead_letter_subject, letter, code=code, reason=reason
-        )
-
     delivery = JetStreamConsumer(
         res.js,
         handler,
@@ -149,7 +142,7 @@ def delivery_consumers(
     )
     backstop = JetStreamConsumer(
         res.js,
-        BackstopHandler(res.js, backstop_sink),
+        BackstopHandler(res.js, handler.store_dead_letter),
         ConsumerOptions(
             stream=names.advisory_stream,
             durable=backstop_durable(names.bot_durable),

@@ -37,7 +37,7 @@ from bot.repos.uploads import Uploads
 from bot.splitting import split_message
 from bot.transcripts import StoredAnalysis, StoredTranscript, TranscriptReader
 from voxpersona.consumer import Heartbeat, RetryPolicy, Settlement, Verdict
-from voxpersona.consumer.dead_letter import letter_of, publish_dead_letter
+from voxpersona.consumer.dead_letter import Letter, letter_of, publish_dead_letter
 from voxpersona.contracts.progress import ProgressMessage, Stage
 from voxpersona.contracts.results import RecordingStatus, ResultMessage
 from voxpersona.logging import get_logger
@@ -419,16 +419,17 @@ class DeliveryHandler:
         return delivery_verdict(error)
 
     async def dead_letter(self, msg: Msg, settlement: Settlement) -> None:
+        await self.store_dead_letter(letter_of(msg), settlement.code, settlement.reason)
+
+    async def store_dead_letter(self, letter: Letter, code: str, reason: str) -> None:
+        """Keep the result for an operator (``voxpersona dlq``), then tell the user it could
+        not be sent, if Telegram lets us. Also the backstop's sink."""
         await publish_dead_letter(
-            self._js,
-            self._dead_letter_subject,
-            letter_of(msg),
-            code=settlement.code,
-            reason=settlement.reason,
+            self._js, self._dead_letter_subject, letter, code=code, reason=reason
         )
-        log.error("delivery.dead_lettered", code=settlement.code, reason=settlement.reason[:500])
+        log.error("delivery.dead_lettered", code=code, reason=reason[:500])
         try:
-            result = ResultMessage.model_validate_json(msg.data)
+            result = ResultMessage.model_validate_json(letter.data)
         except ValidationError:
             return
         await self._deliverer.tell_undelivered(result)

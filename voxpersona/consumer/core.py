@@ -213,12 +213,10 @@ class JetStreamConsumer:
         try:
             await self._handler.dead_letter(msg, plan)
         except Exception as exc:
-            delay = retry_delay(
-                Verdict.retry(plan.code),
-                msg.metadata.num_delivered,
-                self._options.policy,
-                self._rng,
-            )
+            policy = self._options.policy
+            # The dead letter's own retries back off from the start, not from the attempt.
+            tries = max(msg.metadata.num_delivered - policy.max_attempts + 1, 1)
+            delay = retry_delay(Verdict.retry(plan.code), tries, policy, self._rng)
             log.error(
                 "message.dead_letter_failed",
                 code=plan.code,
