@@ -243,7 +243,11 @@ RESTART_DELAY = 5.0
 
 
 async def keep_running(
-    name: str, run: Callable[[asyncio.Event], Awaitable[None]], stop: asyncio.Event
+    name: str,
+    run: Callable[[asyncio.Event], Awaitable[None]],
+    stop: asyncio.Event,
+    *,
+    restart_delay: float = RESTART_DELAY,
 ) -> None:
     """Run ``run(stop)`` until ``stop`` is set, starting it again after any failure: one bad
     message or outage never stops the bot's delivery or its spool uploader."""
@@ -254,9 +258,9 @@ async def keep_running(
             log.exception("bot.task_failed", task=name, exc_info=exc)
         if stop.is_set():
             return
-        log.warning("bot.task_restarting", task=name, delay=RESTART_DELAY)
+        log.warning("bot.task_restarting", task=name, delay=restart_delay)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), RESTART_DELAY)
+            await asyncio.wait_for(stop.wait(), restart_delay)
 
 
 def secrets_of(settings: BotSettings) -> list[str]:

@@ -20,6 +20,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import SendMessage
 
+from bot.app import keep_running
 from bot.delivery import TranscriptMissingError, delivery_verdict, result_parts
 from bot.pacing import (
     GROUP_INTERVAL,
@@ -161,3 +162,17 @@ async def test_results_to_one_chat_take_turns_in_order_and_locks_are_forgotten()
     await asyncio.gather(*(deliver(n) for n in range(3)))
     assert order == [0, 1, 2]
     assert not turns._locks
+
+
+async def test_a_failing_bot_task_is_started_again_until_stop() -> None:
+    stop = asyncio.Event()
+    runs: list[int] = []
+
+    async def flaky(stop_event: asyncio.Event) -> None:
+        runs.append(len(runs))
+        if len(runs) < 3:
+            raise RuntimeError("one bad message")
+        stop_event.set()
+
+    await asyncio.wait_for(keep_running("delivery", flaky, stop, restart_delay=0.01), 5)
+    assert runs == [0, 1, 2]
