@@ -138,7 +138,9 @@ def delivery_consumers(
             concurrency=4,
             ack_wait=settings.vox.delivery_ack_wait_seconds,
             shutdown_grace=10.0,
+            noun="result",
         ),
+        logger=get_logger("bot.delivery"),
     )
     backstop = JetStreamConsumer(
         res.js,

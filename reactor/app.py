@@ -240,8 +240,10 @@ def event_consumers(
             concurrency=vox.reactor_concurrency,
             ack_wait=ack_wait,
             shutdown_grace=vox.shutdown_grace_seconds,
+            noun="event",
         ),
         meter=lambda msg: EventMeter(metrics, msg.data),
+        logger=get_logger("reactor.consumer"),
     )
     backstop = JetStreamConsumer(
         js,

@@ -13,14 +13,17 @@ from dataclasses import dataclass
 
 import asyncpg
 import nats.errors
+import structlog
 from nats.aio.msg import Msg
 
 from reactor.dead_letters import HEADER_FORCE, DeadLetters
 from reactor.errors import ReactorError, TransientError
 from reactor.pipeline import PipelineDeps, handle_event
+from reactor.recording_input import new_recording
 from reactor.retry_plan import BUSY_DELAY, verdict_for
 from voxpersona.consumer import Heartbeat, Settlement, Verdict
 from voxpersona.consumer.dead_letter import letter_of
+from voxpersona.contracts.events import MalformedEventError, parse_notification
 from voxpersona.storage import StorageError
 
 _DATABASE_DOWN = (
@@ -83,4 +86,15 @@ class ReactorHandler:
         return verdict_for(as_reactor_error(error), busy_delay=self.busy_delay)
 
     async def dead_letter(self, msg: Msg, settlement: Settlement) -> None:
+        bind_event_context(msg.data)  # a delivery dead-lettered unrun has none bound yet
         await self.dead_letters.dead_letter(letter_of(msg), settlement.code, settlement.reason)
+
+
+def bind_event_context(payload: bytes) -> None:
+    """Key and recording id in this message's log lines, when the payload names them."""
+    try:
+        event = parse_notification(payload)
+        structlog.contextvars.bind_contextvars(key=event.key, event_name=event.event_name)
+        structlog.contextvars.bind_contextvars(recording_id=str(new_recording(event).id))
+    except (MalformedEventError, ReactorError, ValueError):
+        return

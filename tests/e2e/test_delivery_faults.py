@@ -40,6 +40,22 @@ def _dsn(services: RunningServices) -> str:
     return services.reactor_settings.database.url.get_secret_value()
 
 
+async def _bots_idle(services: RunningServices) -> None:
+    """Until the bots have settled every result published so far."""
+    names = services.bot_settings.streams
+    nc = await nats.connect(services.stack.nats_settings().url)
+    try:
+        js = nc.jetstream()
+        async with asyncio.timeout(60):
+            while True:
+                info = await js.consumer_info(names.results_stream, names.bot_durable)
+                if info.num_pending == 0 and info.num_ack_pending == 0:
+                    return
+                await asyncio.sleep(0.1)
+    finally:
+        await nc.close()
+
+
 async def _stays_once(services: RunningServices, chat_id: int, seconds: float = 3.0) -> None:
     """Exactly one transcript now, and still one a little later (no late duplicate)."""
     await services.telegram.wait_for(lambda: transcript_count(services.telegram, chat_id) >= 1)
@@ -53,6 +69,7 @@ async def test_telegram_answering_502_for_minutes_then_the_transcript_arrives_on
 ) -> None:
     telegram = services.telegram
     user = _user(services)
+    await _bots_idle(services)
     telegram.inject_error("sendMessage", status=502, description="Bad Gateway", times=1_000_000)
     try:
         key = await upload(services.stack.minio_settings(), user, ogg_opus(0.3, frequency=910.0))
@@ -89,6 +106,8 @@ async def test_a_group_upgraded_to_a_supergroup_gets_its_result_and_its_chat_id_
             group.id,
         )
         # The group is upgraded before the result is sent: Telegram answers with the new id.
+        # The fake answers the next sendMessage whatever its chat: nothing else may be sending.
+        await _bots_idle(services)
         telegram.inject_error("sendMessage", migrate_to_chat_id=supergroup.id)
         store = MinioObjectStore(minio)
         await store.put_bytes(
@@ -151,6 +170,7 @@ async def test_a_result_telegram_refuses_is_dead_lettered_the_user_told_and_requ
 ) -> None:
     telegram = services.telegram
     user = _user(services)
+    await _bots_idle(services)
     # A request Telegram will never accept (a bug on our side): kept for an operator.
     telegram.inject_error(
         "sendMessage", status=400, description="Bad Request: can't parse entities"
@@ -187,12 +207,7 @@ async def test_a_result_published_again_beyond_the_dedup_window_is_not_sent_twic
         await js.publish(
             names.results_subject, original.data or b"", headers={"Nats-Msg-Id": "late-copy"}
         )
-        async with asyncio.timeout(30):  # until the bots have settled the copy
-            while True:
-                info = await js.consumer_info(names.results_stream, names.bot_durable)
-                if info.num_pending == 0 and info.num_ack_pending == 0:
-                    break
-                await asyncio.sleep(0.1)
     finally:
         await nc.close()
+    await _bots_idle(services)  # the copy is settled
     await _stays_once(services, user.id)

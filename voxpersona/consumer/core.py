@@ -70,6 +70,8 @@ class ConsumerOptions:
     ack_wait: float = 30.0
     shutdown_grace: float = 10.0
     fetch_timeout: float = 1.0
+    # Names the messages in log events (``event.acked``, ``result.nak``, …).
+    noun: str = "message"
 
 
 class JetStreamConsumer:
@@ -83,8 +85,11 @@ class JetStreamConsumer:
         *,
         meter: Callable[[Msg], Meter] | None = None,
         rng: random.Random | None = None,
+        logger: structlog.stdlib.BoundLogger | None = None,
     ) -> None:
         self._js = js
+        self._log = logger or log
+        self._noun = options.noun
         self._handler = handler
         self._options = options
         self._meter = meter
@@ -96,19 +101,19 @@ class JetStreamConsumer:
         a message or the connection does ends the loop early."""
         opts = self._options
         sub = await self._js.pull_subscribe_bind(durable=opts.durable, stream=opts.stream)
-        log.info("consumer.started", durable=opts.durable, concurrency=opts.concurrency)
+        self._log.info("consumer.started", durable=opts.durable, concurrency=opts.concurrency)
         try:
             while not stop.is_set():
                 try:
                     await self._fetch_and_dispatch(sub, stop)
                 except Exception as exc:  # a bug in the loop itself must not stop consuming
-                    log.exception("consumer.loop_error", exc_info=exc)
+                    self._log.exception("consumer.loop_error", exc_info=exc)
                     await asyncio.sleep(1.0)
         finally:
             await self._drain()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
-            log.info("consumer.stopped", durable=opts.durable)
+            self._log.info("consumer.stopped", durable=opts.durable)
 
     async def _fetch_and_dispatch(
         self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event
@@ -126,7 +131,7 @@ class JetStreamConsumer:
             return
         except nats.errors.Error as exc:
             # Reconnecting, closed, no servers: the client reconnects on its own; keep polling.
-            log.warning("consumer.fetch_failed", reason=type(exc).__name__)
+            self._log.warning("consumer.fetch_failed", reason=type(exc).__name__)
             await asyncio.sleep(1.0)
             return
         for msg in messages:
@@ -138,7 +143,7 @@ class JetStreamConsumer:
         """Give in-flight work the grace period, then hand what is left back for redelivery."""
         if not self._in_flight:
             return
-        log.info("consumer.draining", in_flight=len(self._in_flight))
+        self._log.info("consumer.draining", in_flight=len(self._in_flight))
         _, pending = await asyncio.wait(self._in_flight, timeout=self._options.shutdown_grace)
         for task in pending:
             task.cancel()
@@ -181,7 +186,7 @@ class JetStreamConsumer:
         except Exception as exc:
             verdict = self._handler.classify(exc)
             if verdict.code == "internal_error":
-                log.exception("message.unexpected_error", exc_info=exc)
+                self._log.exception(f"{self._noun}.unexpected_error", exc_info=exc)
             return verdict
 
     async def _settle(self, msg: Msg, plan: Settlement) -> None:
@@ -190,20 +195,23 @@ class JetStreamConsumer:
         try:
             if plan.action is Action.ACK:
                 await msg.ack_sync()
-                log.info("message.acked", code=plan.code)
+                self._log.info(f"{self._noun}.acked", outcome=plan.code)
             elif plan.action is Action.NAK:
-                log.warning(
-                    "message.nak", code=plan.code, delay=round(plan.delay, 1), reason=plan.reason
+                self._log.warning(
+                    f"{self._noun}.nak",
+                    code=plan.code,
+                    delay=round(plan.delay, 1),
+                    reason=plan.reason,
                 )
                 await msg.nak(delay=plan.delay)
             elif plan.action is Action.TERM:
-                log.error("message.terminated", code=plan.code, reason=plan.reason)
+                self._log.error(f"{self._noun}.terminated", code=plan.code, reason=plan.reason)
                 await msg.term()
             else:
                 await self._dead_letter(msg, plan)
         except Exception as exc:
-            log.error(
-                "message.settle_failed",
+            self._log.error(
+                f"{self._noun}.settle_failed",
                 action=str(plan.action),
                 reason=f"{type(exc).__name__}: {exc}",
             )
@@ -217,8 +225,8 @@ class JetStreamConsumer:
             # The dead letter's own retries back off from the start, not from the attempt.
             tries = max(msg.metadata.num_delivered - policy.max_attempts + 1, 1)
             delay = retry_delay(Verdict.retry(plan.code), tries, policy, self._rng)
-            log.error(
-                "message.dead_letter_failed",
+            self._log.error(
+                f"{self._noun}.dead_letter_failed",
                 code=plan.code,
                 delay=round(delay, 1),
                 reason=f"{type(exc).__name__}: {exc}",
