@@ -90,7 +90,9 @@ async def role_relay(endpoint: str, api_url: str, file_id: str, size: int) -> di
     from voxpersona.sniffing import AudioKind
 
     store = MinioObjectStore(store_settings(endpoint))
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api_url)))
+    # The fake runs as a --local server: files are read from its disk, as in production.
+    api = TelegramAPIServer.from_base(api_url, is_local=True)
+    bot = Bot(TOKEN, session=AiohttpSession(api=api))
     request = RelayRequest(
         file_id, size, RecordingMetadata(user_id=1, chat_id=1), AudioKind("ogg", "audio/ogg")
     )

@@ -11,7 +11,6 @@ import asyncpg
 import nats.errors
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
@@ -31,6 +30,7 @@ from bot.repos.uploads import Uploads
 from bot.repos.users import Invites, UsageLedger, Users
 from bot.schema import wait_for_schema
 from bot.storage_startup import open_bot_storage
+from bot.telegram_files import api_server, local_dir_problem
 from bot.transcripts import TranscriptReader
 from voxpersona.consumer import (
     ConsumerOptions,
@@ -40,6 +40,7 @@ from voxpersona.consumer import (
 )
 from voxpersona.consumer.advisories import BackstopHandler, backstop_durable
 from voxpersona.jetstream import (
+    commands_stream_config,
     ensure_advisory_stream,
     ensure_backstop,
     ensure_bot_consumer,
@@ -49,6 +50,7 @@ from voxpersona.jetstream import (
 from voxpersona.lifecycle import StartupError, run_service
 from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
+from voxpersona.recordings.queries import LibraryQueries
 from voxpersona.settings import BotSettings, library_minio_settings, load_bot_settings
 from voxpersona.storage import MinioObjectStore
 
@@ -67,10 +69,18 @@ class BotResources:
 
 def build_bot(settings: BotSettings) -> Bot:
     """The aiogram Bot, talking to ``TELEGRAM_API_URL`` (public, local Bot API server or a test)."""
-    api = TelegramAPIServer.from_base(
-        settings.telegram.api_url, is_local=settings.telegram.local_api
-    )
+    api = api_server(settings.telegram)
     return Bot(settings.telegram.bot_token.get_secret_value(), session=AiohttpSession(api=api))
+
+
+def check_local_files(settings: BotSettings) -> None:
+    """With a --local Bot API server the bot reads files from its volume: say plainly at
+    start-up when it cannot, instead of failing every recording later."""
+    if not settings.telegram.local_api:
+        return
+    problem = local_dir_problem(settings.telegram)
+    if problem is not None:
+        raise StartupError(problem)
 
 
 @contextlib.asynccontextmanager
@@ -78,6 +88,7 @@ async def open_resources(
     settings: BotSettings, *, metrics: Metrics | None = None
 ) -> AsyncIterator[BotResources]:
     metrics = metrics or Metrics()
+    check_local_files(settings)
     async with contextlib.AsyncExitStack() as stack:
         recorder = PrometheusOperationRecorder(metrics)
         store, fallback = await open_bot_storage(settings, recorder=recorder)
@@ -101,6 +112,7 @@ async def open_resources(
         js = nc.jetstream()
         names = settings.streams
         await ensure_stream(js, results_stream_config(names))
+        await ensure_stream(js, commands_stream_config(names))  # the bot publishes commands
         await ensure_bot_consumer(
             js,
             names,
@@ -168,7 +180,7 @@ def build_context(
         settings=settings,
         users=Users(res.pool),
         invites=Invites(res.pool),
-        usage=UsageLedger(res.pool),
+        usage=UsageLedger(res.pool, LibraryQueries(res.pool).transcribed_durations),
         uploads=uploads,
         library=Library(res.pool),
         store=res.store,
@@ -177,7 +189,7 @@ def build_context(
         ),
         editor=editor,
         deliverer=deliverer,
-        reanalysis=Reanalysis(res.nc, res.js, settings.streams.events_subject),
+        reanalysis=Reanalysis(res.nc, res.js, settings.streams.commands_subject),
         signer=CallbackSigner(callback_secret(settings)),
     )
 

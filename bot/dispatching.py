@@ -3,35 +3,20 @@ catch-all answers anything else in a private chat), and the commands menu."""
 
 from __future__ import annotations
 
-from aiogram import Bot, Dispatcher
-from aiogram.types import BotCommand
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.types import BotCommand, BotCommandScopeAllGroupChats
 
 from bot.context import BotContext
-from bot.i18n import Language
+from bot.i18n import Language, t
 from bot.intake import SpoolFallback
-from bot.middlewares import AccessControl, FloodControl, SignedCallbacks, UserContext
+from bot.middlewares import AccessControl, FloodControl, GroupScope, SignedCallbacks, UserContext
 from bot.routers import admin, commands, deletion, library, recording_actions, search
 from bot.routers.intake import build_intake_router, build_status_router
 from voxpersona.observability.metrics import Metrics
 
-_MENU: dict[Language, list[tuple[str, str]]] = {
-    "ru": [
-        ("files", "Мои записи"),
-        ("search", "Поиск по расшифровкам"),
-        ("lang", "Язык интерфейса и записей"),
-        ("scenario", "Анализ по умолчанию"),
-        ("help", "Помощь"),
-        ("delete_all", "Удалить все записи"),
-    ],
-    "en": [
-        ("files", "My recordings"),
-        ("search", "Search transcripts"),
-        ("lang", "Interface and recording language"),
-        ("scenario", "Default analysis"),
-        ("help", "Help"),
-        ("delete_all", "Delete all recordings"),
-    ],
-}
+# The "/" menus: commands in private chats, and what belongs in groups.
+PRIVATE_MENU = ("files", "search", "lang", "scenario", "help", "delete_all")
+GROUP_MENU = ("transcribe", "help")
 
 
 def build_dispatcher(
@@ -42,12 +27,15 @@ def build_dispatcher(
     dispatcher["ctx"] = ctx
     options = ctx.settings.options
     flood = FloodControl(per_minute=options.updates_per_minute, burst=options.updates_burst)
-    user_context, access = UserContext(), AccessControl()
-    for observer in (dispatcher.message, dispatcher.callback_query):
-        observer.outer_middleware(flood)
-        observer.outer_middleware(user_context)
-        observer.outer_middleware(access)
-    dispatcher.callback_query.outer_middleware(SignedCallbacks())
+    user_context, access, groups = UserContext(), AccessControl(), GroupScope()
+    # Messages: a group's command is sorted out before access control answers anything.
+    message_chain: tuple[BaseMiddleware, ...] = (flood, user_context, groups, access)
+    for middleware in message_chain:
+        dispatcher.message.outer_middleware(middleware)
+    # Buttons: the signature names the action, which decides what a group may press.
+    button_chain: tuple[BaseMiddleware, ...] = (flood, user_context, access, SignedCallbacks())
+    for middleware in (*button_chain, groups):
+        dispatcher.callback_query.outer_middleware(middleware)
     dispatcher.include_routers(
         admin.routes.build(),
         commands.routes.build(),
@@ -61,8 +49,16 @@ def build_dispatcher(
     return dispatcher
 
 
+def menu(names: tuple[str, ...], language: Language) -> list[BotCommand]:
+    """A menu's entries with their descriptions from the catalogue."""
+    return [BotCommand(command=name, description=t(language, f"menu.{name}")) for name in names]
+
+
 async def publish_commands(bot: Bot) -> None:
-    """The "/" menu in the user's client language."""
-    for language, entries in _MENU.items():
-        menu = [BotCommand(command=name, description=text) for name, text in entries]
-        await bot.set_my_commands(menu, language_code=language)
+    """The "/" menus: Russian and English by the client's language, English for every other
+    client language (the default, without ``language_code``), and a group menu."""
+    group = BotCommandScopeAllGroupChats()
+    languages: tuple[tuple[Language, str | None], ...] = (("ru", "ru"), ("en", "en"), ("en", None))
+    for language, code in languages:
+        await bot.set_my_commands(menu(PRIVATE_MENU, language), language_code=code)
+        await bot.set_my_commands(menu(GROUP_MENU, language), scope=group, language_code=code)

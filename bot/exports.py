@@ -1,6 +1,9 @@
 """Transcript exports: TXT, Markdown, SRT and WebVTT (from the segments), and DOCX.
 
 Pure functions from a :class:`TranscriptDocument` to bytes; the bot sends them as files.
+Cues may carry a speaker's display name (``bot.speakers`` fills it when diarization found more
+than one voice): TXT and DOCX then read as turns, Markdown and SRT prefix the name, WebVTT uses
+``<v Name>`` voice tags.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class Cue:
     start: float
     end: float
     text: str
+    speaker: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,31 @@ def _cues(document: TranscriptDocument) -> list[Cue]:
     return cues or ([Cue(0.0, 0.0, document.text)] if document.text.strip() else [])
 
 
+def _has_speakers(document: TranscriptDocument) -> bool:
+    return any(cue.speaker for cue in document.cues)
+
+
+def _named(cue: Cue) -> str:
+    return f"{cue.speaker}: {cue.text.strip()}" if cue.speaker else cue.text.strip()
+
+
+def _merged_turns(document: TranscriptDocument) -> list[Cue]:
+    """Consecutive cues of one speaker as one."""
+    merged: list[Cue] = []
+    for cue in _cues(document):
+        if merged and merged[-1].speaker == cue.speaker:
+            last = merged[-1]
+            merged[-1] = Cue(
+                last.start, cue.end, f"{last.text.strip()} {cue.text.strip()}", cue.speaker
+            )
+        else:
+            merged.append(cue)
+    return merged
+
+
 def to_txt(document: TranscriptDocument) -> bytes:
+    if _has_speakers(document):
+        return ("\n\n".join(_named(turn) for turn in _merged_turns(document)) + "\n").encode()
     return (document.text.strip() + "\n").encode("utf-8")
 
 
@@ -72,7 +100,9 @@ def to_markdown(document: TranscriptDocument) -> bytes:
         lines += [f"*{document.created_at:%Y-%m-%d %H:%M}*", ""]
     if document.cues:
         for cue in _cues(document):
-            lines.append(f"**[{timestamp(cue.start, separator='.')[:8]}]** {cue.text.strip()}")
+            stamp = f"**[{timestamp(cue.start, separator='.')[:8]}]**"
+            name = f" **{cue.speaker}:**" if cue.speaker else ""
+            lines.append(f"{stamp}{name} {cue.text.strip()}")
             lines.append("")
     else:
         lines += [document.text.strip(), ""]
@@ -84,7 +114,7 @@ def to_srt(document: TranscriptDocument) -> bytes:
     for number, cue in enumerate(_cues(document), start=1):
         start = timestamp(cue.start, separator=",")
         end = timestamp(max(cue.end, cue.start), separator=",")
-        blocks.append(f"{number}\n{start} --> {end}\n{cue.text.strip()}\n")
+        blocks.append(f"{number}\n{start} --> {end}\n{_named(cue)}\n")
     return "\n".join(blocks).encode("utf-8")
 
 
@@ -94,8 +124,17 @@ def to_vtt(document: TranscriptDocument) -> bytes:
         start = timestamp(cue.start, separator=".")
         end = timestamp(max(cue.end, cue.start), separator=".")
         # "-->" inside cue text would end the cue early.
-        blocks.append(f"{start} --> {end}\n{cue.text.strip().replace('-->', '→')}\n")
+        text = cue.text.strip().replace("-->", "→")
+        if cue.speaker:
+            text = f"<v {_vtt_escape(cue.speaker)}>{text}"
+        blocks.append(f"{start} --> {end}\n{text}\n")
     return "\n".join(blocks).encode("utf-8")
+
+
+def _vtt_escape(name: str) -> str:
+    """A voice annotation ends at ">" and may not hold "&" or "<" raw (WebVTT, 4.2.2)."""
+    escaped = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("\n", " ").replace("-->", "→")
 
 
 def to_docx(document: TranscriptDocument) -> bytes:
@@ -107,6 +146,8 @@ def to_docx(document: TranscriptDocument) -> bytes:
         for cue in _cues(document):
             paragraph = doc.add_paragraph()
             paragraph.add_run(f"[{timestamp(cue.start, separator='.')[:8]}] ").bold = True
+            if cue.speaker:
+                paragraph.add_run(f"{cue.speaker}: ").bold = True
             paragraph.add_run(cue.text.strip())
     else:
         for block in document.text.strip().split("\n\n"):

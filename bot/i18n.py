@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot.texts import access, commands, intake, library
+from bot.texts import access, botapi, commands, intake, library
 
 Language = Literal["ru", "en"]
 DEFAULT_LANGUAGE: Language = "ru"
@@ -173,6 +173,7 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     **intake.TEXTS,
     **library.TEXTS,
     **access.TEXTS,
+    **botapi.TEXTS,
 }
 
 

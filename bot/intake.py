@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -12,6 +13,7 @@ from bot.i18n import Language, human_size, t
 from bot.relay import Relayed, RelayRequest, relay_to_spool, relay_to_storage
 from bot.spool import Spool
 from bot.spool_uploader import SpoolUploader
+from voxpersona.contracts.metadata import RecordingMetadata
 from voxpersona.logging import get_logger
 from voxpersona.retry import retry_async
 from voxpersona.settings import BotSettings
@@ -21,7 +23,6 @@ from voxpersona.storage import MinioObjectStore, StorageError
 log = get_logger(__name__)
 
 PUBLIC_BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024
-VOICE = AudioKind("ogg", "audio/ogg")
 # Video notes and MP4 videos are streamed as they are; the reactor takes their audio track.
 VIDEO = AudioKind("mp4", "video/mp4")
 # A caption is at most 1024 characters (Bot API, sendAudio/sendVoice ``caption``): title and
@@ -47,7 +48,8 @@ def incoming_audio(message: Message) -> Incoming | None:
     """Pick the audio out of a message; documents are checked by content later."""
     if message.voice is not None:
         v = message.voice
-        return Incoming(v.file_id, v.file_unique_id, v.file_size, None, v.duration, VOICE)
+        # sendVoice takes OGG/Opus, MP3 and M4A (Bot API docs): the content says which.
+        return Incoming(v.file_id, v.file_unique_id, v.file_size, None, v.duration, None)
     if message.audio is not None:
         a = message.audio
         return Incoming(a.file_id, a.file_unique_id, a.file_size, a.file_name, a.duration, None)
@@ -79,6 +81,27 @@ def title_and_notes(caption: str | None) -> tuple[str | None, str | None]:
     title = first.strip()[:MAX_TITLE] or None
     notes = " ".join(rest.split())[:MAX_NOTES] or None
     return title, notes
+
+
+def request_for(
+    incoming: Incoming,
+    metadata: RecordingMetadata,
+    settings: BotSettings,
+    object_id: uuid.UUID,
+    *,
+    seconds_left: float | None = None,
+) -> RelayRequest:
+    """What to relay, with the getFile timeout and attempts from the settings."""
+    return RelayRequest(
+        incoming.file_id,
+        incoming.file_size,
+        metadata,
+        incoming.declared,
+        object_id,
+        get_file_timeout=settings.telegram.get_file_timeout,
+        get_file_attempts=settings.telegram.get_file_attempts,
+        max_seconds=seconds_left,
+    )
 
 
 def effective_limit(settings: BotSettings) -> int:
@@ -125,17 +148,23 @@ class _StorageDown(Exception):
     """MinIO's health endpoint says it cannot take the upload now."""
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """Where a recording went: ``reply`` is ``received`` or ``spooled``."""
+
+    reply: str
+    key: str
+    estimated_seconds: float  # what the daily audio quota is charged now
+
+
 async def store_recording(
     bot: Bot,
     store: MinioObjectStore,
     fallback: SpoolFallback | None,
     request: RelayRequest,
     settings: BotSettings,
-) -> tuple[str, str]:
-    """Relay into MinIO, retrying transient failures; spool when MinIO is down.
-
-    Returns the catalogue key of the reply (``received`` or ``spooled``) and the object key.
-    """
+) -> Stored:
+    """Relay into MinIO, retrying transient failures; spool when MinIO is down."""
 
     async def attempt() -> Relayed:
         # After a transient failure the health cache is invalidated, so this asks MinIO anew.
@@ -157,9 +186,9 @@ async def store_recording(
             raise
     else:
         log.info("intake.stored", user_id=request.metadata.user_id, key=str(relayed.key))
-        return "received", str(relayed.key)
+        return Stored("received", str(relayed.key), relayed.estimated_seconds)
     assert fallback is not None
     entry = await relay_to_spool(bot, fallback.spool, request)
     fallback.uploader.notify()
     log.warning("intake.spooled", user_id=request.metadata.user_id, key=entry.key)
-    return "spooled", entry.key
+    return Stored("spooled", entry.key, float(entry.metadata.duration_seconds or 0))

@@ -1,5 +1,6 @@
 """Middlewares, outermost first: flood control (in memory, before any I/O), the user's row and
-language, access control. Each handler then gets ``ctx``, ``prefs`` and ``lang``."""
+language, what belongs in a group, access control. Each handler then gets ``ctx``, ``prefs``
+and ``lang``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
@@ -15,6 +16,7 @@ from bot.access import access_verdict
 from bot.callbacks import CallbackError
 from bot.context import BotContext
 from bot.fair_use import RateLimiter
+from bot.groups import button_allowed_in_group, group_verdict
 from bot.i18n import human_duration, language_for, normalise_language, t
 from voxpersona.logging import get_logger
 
@@ -35,8 +37,16 @@ def _is_start(event: TelegramObject) -> bool:
 
 
 def _in_group(event: TelegramObject) -> bool:
-    chat = event.chat if isinstance(event, Message) else None
+    if isinstance(event, CallbackQuery):
+        chat = event.message.chat if event.message is not None else None
+    else:
+        chat = event.chat if isinstance(event, Message) else None
     return chat is not None and chat.type != ChatType.PRIVATE
+
+
+async def _username(data: dict[str, Any]) -> str | None:
+    bot: Bot = data["bot"]
+    return (await bot.me()).username  # aiogram caches getMe
 
 
 async def _tell(event: TelegramObject, text: str) -> None:
@@ -68,6 +78,9 @@ class FloodControl(BaseMiddleware):
             log.info("bot.flood", user_id=user.id)
             lang = language_for(user.language_code)
             await _tell(event, t(lang, "flood", wait=human_duration(verdict.retry_after, lang)))
+        elif isinstance(event, CallbackQuery):
+            # Every button press is answered, or the client spins until the query expires.
+            await event.answer()
         return None
 
 
@@ -78,7 +91,7 @@ class UserContext(BaseMiddleware):
         user = _sender(event)
         if user is None or user.is_bot:
             return None
-        if _in_group(event) and not _is_command(event):
+        if isinstance(event, Message) and _in_group(event) and not _is_command(event):
             return None  # in groups the bot acts on commands only
         ctx: BotContext = data["ctx"]
         prefs = await ctx.users.load(user.id)
@@ -89,6 +102,30 @@ class UserContext(BaseMiddleware):
             else language_for(user.language_code)
         )
         return await handler(event, data)
+
+
+class GroupScope(BaseMiddleware):
+    """In groups: only what belongs there (:mod:`bot.groups`). Library and admin commands and
+    buttons get a pointer to the private chat; commands for other bots get nothing."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not _in_group(event):
+            return await handler(event, data)
+        username = await _username(data)
+        if isinstance(event, CallbackQuery):
+            if button_allowed_in_group(data["cb"].action):
+                return await handler(event, data)
+            log.info("bot.group_button_refused", user_id=event.from_user.id)
+            await _tell(event, t(data["lang"], "private_only", bot=username))
+            return None
+        assert isinstance(event, Message)
+        verdict = group_verdict(event.text, username)
+        if verdict == "handle":
+            return await handler(event, data)
+        if verdict == "point_to_private":
+            log.info("bot.group_command_refused", chat_id=event.chat.id)
+            await event.reply(t(data["lang"], "private_only", bot=username))
+        return None
 
 
 class AccessControl(BaseMiddleware):

@@ -1,62 +1,24 @@
-"""Asking the reactor to analyse a finished recording again, with another scenario.
-
-The reactor acts on bucket events only. After :meth:`bot.repos.library.Library.prepare_rerun`
-has marked the analysis outstanding, the bot publishes an ``s3:ObjectCreated`` notification for
-the same object version (same bucket, key and eTag, so the same recording id) onto the events
-subject, in MinIO's shape; the reactor claims the recording, sees the transcript is done and
-only the analysis is owed, runs it and announces it. No new audio, no new transcription.
-"""
+"""Asking the reactor to do work again: commands on their own subject, with their own
+idempotency key (``Nats-Msg-Id``), never forged MinIO events. The reactor owns the recording's
+state; the bot only asks (see :mod:`voxpersona.contracts.commands`)."""
 
 from __future__ import annotations
 
-import json
-import time
-from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import quote_plus
+import uuid
 
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from bot.repos.library import Card
-from voxpersona.contracts.metadata import RecordingMetadata
-
-USER_AGENT = "voxpersona-bot/reanalysis"
-
-
-def reanalysis_event(card: Card, *, user_id: int, interface_language: str) -> bytes:
-    """A MinIO-shaped created event for the recording's object (pure)."""
-    metadata = RecordingMetadata(
-        user_id=user_id, chat_id=card.chat_id, interface_language=interface_language
-    )
-    now = datetime.now(UTC)
-    record: dict[str, Any] = {
-        "eventVersion": "2.0",
-        "eventSource": "minio:s3",
-        "eventTime": now.isoformat().replace("+00:00", "Z"),
-        "eventName": "s3:ObjectCreated:Put",
-        "s3": {
-            "bucket": {"name": card.bucket},
-            "object": {
-                "key": quote_plus(card.object_key, safe=""),
-                "size": card.size_bytes or 0,
-                "eTag": card.etag,
-                "userMetadata": metadata.to_headers(),
-                "sequencer": f"{time.time_ns():X}",
-            },
-        },
-        "source": {"host": "", "userAgent": USER_AGENT},
-    }
-    envelope = {
-        "EventName": "s3:ObjectCreated:Put",
-        "Key": f"{card.bucket}/{card.object_key}",
-        "Records": [record],
-    }
-    return json.dumps(envelope).encode()
+from voxpersona.contracts.commands import (
+    ChooseScenarioCommand,
+    ReanalyseCommand,
+    command_id_for,
+    encode_command,
+)
 
 
 class Reanalysis:
-    """Publishes re-analysis requests onto the events subject."""
+    """Publishes re-analysis and scenario-choice commands onto the commands subject."""
 
     def __init__(self, nc: NatsClient, js: JetStreamContext, subject: str) -> None:
         self._nc = nc
@@ -67,8 +29,45 @@ class Reanalysis:
     def connected(self) -> bool:
         return bool(self._nc.is_connected)
 
-    async def request(self, card: Card, *, user_id: int, interface_language: str) -> None:
+    async def request(
+        self,
+        recording_id: uuid.UUID,
+        *,
+        user_id: int,
+        scenario: str,
+        interface_language: str,
+        idempotency_key: str,
+    ) -> None:
+        """Analyse a finished recording again with ``scenario``."""
+        command = ReanalyseCommand(
+            command_id=command_id_for(f"reanalyse:{idempotency_key}"),
+            user_id=user_id,
+            interface_language=interface_language,
+            recording_id=recording_id,
+            scenario=scenario,
+        )
+        await self._publish(command)
+
+    async def choose_scenario(
+        self,
+        object_key: str,
+        *,
+        user_id: int,
+        scenario: str,
+        interface_language: str,
+        idempotency_key: str,
+    ) -> None:
+        """A scenario chosen under a status message (applied or re-run by the reactor)."""
+        command = ChooseScenarioCommand(
+            command_id=command_id_for(f"choose:{idempotency_key}"),
+            user_id=user_id,
+            interface_language=interface_language,
+            object_key=object_key,
+            scenario=scenario,
+        )
+        await self._publish(command)
+
+    async def _publish(self, command: ReanalyseCommand | ChooseScenarioCommand) -> None:
         await self._js.publish(
-            self._subject,
-            reanalysis_event(card, user_id=user_id, interface_language=interface_language),
+            self._subject, encode_command(command), headers={"Nats-Msg-Id": command.msg_id}
         )

@@ -8,17 +8,17 @@ While MinIO is unreachable the same stream goes into the local spool instead
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from aiogram import Bot
 
+from bot.duration import estimate_seconds
 from bot.spool import Spool
 from bot.spool_entry import SpoolEntry
+from bot.telegram_files import get_file, local_chunks, local_path
 from voxpersona.contracts.keys import AudioKey, new_audio_key
 from voxpersona.contracts.metadata import RecordingMetadata
 from voxpersona.sniffing import SNIFF_BYTES, AudioKind, sniff_audio
@@ -32,6 +32,14 @@ class NotAudioError(Exception):
     """The file's first bytes are not an audio container we know."""
 
 
+class OverQuotaError(Exception):
+    """The recording's estimated duration is more than the user has left today."""
+
+    def __init__(self, estimated_seconds: float) -> None:
+        super().__init__(f"about {estimated_seconds:.0f} s of audio")
+        self.estimated_seconds = estimated_seconds
+
+
 @dataclass(frozen=True, slots=True)
 class RelayRequest:
     """One file to relay."""
@@ -41,24 +49,30 @@ class RelayRequest:
     metadata: RecordingMetadata
     declared: AudioKind | None  # what Telegram says (voice notes); None: sniff the content
     object_id: uuid.UUID | None = None  # chosen in advance (buttons name it); None: a new one
+    # getFile: one call's timeout (a --local server answers after downloading the whole file,
+    # up to 2 GB) and how many attempts transient failures get.
+    get_file_timeout: float = 3600.0
+    get_file_attempts: int = 4
+    # Seconds of audio the user has left today: a file without a duration whose header says
+    # it is longer is refused before it is stored (None: no check).
+    max_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Relayed:
     key: AudioKey
     info: ObjectInfo
+    # The duration the quota is charged at upload: Telegram's, or estimated from the header.
+    estimated_seconds: float = 0.0
 
 
 async def telegram_chunks(bot: Bot, file_path: str) -> AsyncIterator[bytes]:
-    """The file's bytes from the Bot API, or from disk (local Bot API server in --local mode)."""
-    local = Path(file_path)
-    if local.is_absolute() and await asyncio.to_thread(local.exists):
-        handle = await asyncio.to_thread(local.open, "rb")
-        try:
-            while chunk := await asyncio.to_thread(handle.read, CHUNK_SIZE):
-                yield chunk
-        finally:
-            handle.close()
+    """The file's bytes from the Bot API's file route or, with a local Bot API server in
+    --local mode, from disk (no HTTP fallback: such a server has no file route)."""
+    api = bot.session.api
+    if api.is_local:
+        async for chunk in local_chunks(local_path(api, file_path)):
+            yield chunk
         return
     url = bot.session.api.file_url(bot.token, file_path)
     # aiogram's default 30 s total timeout would cut off large files.
@@ -94,11 +108,18 @@ class _OpenedAudio:
     kind: AudioKind
     length: int | None
     stream: AsyncIterator[bytes]
+    metadata: RecordingMetadata  # with the estimated duration when Telegram gave none
+    estimated_seconds: float
 
 
 async def _open_audio(bot: Bot, request: RelayRequest) -> _OpenedAudio:
     """Start the download and recognise the content from its first bytes."""
-    file = await bot.get_file(request.file_id)
+    file = await get_file(
+        bot,
+        request.file_id,
+        timeout=request.get_file_timeout,
+        attempts=request.get_file_attempts,
+    )
     if file.file_path is None:
         raise NotAudioError("Telegram returned no file path")
     head, stream = await _with_head(telegram_chunks(bot, file.file_path))
@@ -106,7 +127,17 @@ async def _open_audio(bot: Bot, request: RelayRequest) -> _OpenedAudio:
     if kind is None:
         await _discard(stream)
         raise NotAudioError("content is not a known audio container")
-    return _OpenedAudio(kind, file.file_size or request.file_size, stream)
+    length = file.file_size or request.file_size
+    metadata = request.metadata
+    if metadata.duration_seconds:
+        seconds = float(metadata.duration_seconds)
+    else:
+        seconds = estimate_seconds(kind, head, length)
+        if request.max_seconds is not None and seconds > request.max_seconds:
+            await _discard(stream)
+            raise OverQuotaError(seconds)
+        metadata = metadata.model_copy(update={"duration_seconds": round(seconds) or None})
+    return _OpenedAudio(kind, length, stream, metadata, seconds)
 
 
 def _new_key(request: RelayRequest, kind: AudioKind, now: datetime | None) -> AudioKey:
@@ -131,12 +162,12 @@ async def relay_to_storage(
             audio.stream,
             length=audio.length,
             content_type=audio.kind.content_type,
-            metadata=request.metadata.to_headers(),
-            tags=request.metadata.to_tags(),
+            metadata=audio.metadata.to_headers(),
+            tags=audio.metadata.to_tags(),
         )
     finally:
         await _discard(audio.stream)  # a failed upload leaves the download half read
-    return Relayed(key=key, info=info)
+    return Relayed(key=key, info=info, estimated_seconds=audio.estimated_seconds)
 
 
 async def relay_to_spool(
@@ -149,7 +180,7 @@ async def relay_to_spool(
             audio.stream,
             key=str(_new_key(request, audio.kind, now)),
             content_type=audio.kind.content_type,
-            metadata=request.metadata,
+            metadata=audio.metadata,
             expected_size=audio.length,
         )
     finally:

@@ -1,19 +1,19 @@
 """The analysis scenario picked under a recording's status message.
 
-The choice reaches the reactor through the recording's row while the transcription runs (the
-reactor reads the row's scenario when the analysis starts). Once the recording is done, the
-choice becomes a re-analysis. A choice made before the upload finished waits in memory until
-the upload is recorded (the reactor may not have the recording yet; it is given a moment).
+The choice travels to the reactor as a command (:class:`ChooseScenarioCommand`): while the
+transcription runs the reactor records it for the analysis; once the recording is done it
+becomes a re-analysis. A command for an upload the reactor has not recorded yet is retried by
+the reactor. A choice made before the upload finished waits in memory until the upload is
+recorded (its object key is not known before).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message
 
 from bot.context import BotContext
@@ -22,8 +22,6 @@ from bot.keyboards import SCENARIOS, scenario_label
 from voxpersona.logging import get_logger
 
 log = get_logger(__name__)
-ROW_WAIT_SECONDS = 10.0
-_POLL = 0.25
 
 
 async def choose(
@@ -40,7 +38,7 @@ async def choose(
         await query.answer(t(lang, "scenario_applied", scenario=scenario_label(lang, scenario)))
         return
     await query.answer()
-    await _apply(ctx, bot, user_id, key, scenario, lang, chat_id=_chat(query))
+    await _apply(ctx, bot, user_id, key, scenario, lang, chat_id=_chat(query), request=query.id)
 
 
 async def apply_pending_choice(
@@ -49,7 +47,8 @@ async def apply_pending_choice(
     """After the upload: apply a choice made while it ran."""
     scenario = ctx.pending_scenarios.pop((user_id, object_id), None)
     if scenario is not None:
-        await _apply(ctx, bot, user_id, key, scenario, lang, chat_id=None)
+        request = f"pending:{object_id}:{scenario}"
+        await _apply(ctx, bot, user_id, key, scenario, lang, chat_id=None, request=request)
 
 
 def discard_pending_choice(ctx: BotContext, user_id: int, object_id: uuid.UUID) -> None:
@@ -66,24 +65,26 @@ async def _apply(
     lang: Language,
     *,
     chat_id: int | None,
+    request: str,
 ) -> None:
-    outcome = await ctx.library.choose_scenario(user_id, key, scenario)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ROW_WAIT_SECONDS
-    while outcome == "unknown" and loop.time() < deadline:
-        await asyncio.sleep(_POLL)
-        outcome = await ctx.library.choose_scenario(user_id, key, scenario)
-    log.info("bot.scenario_chosen", user_id=user_id, scenario=scenario, outcome=outcome)
-    if outcome != "done":
-        return
+    """Send the choice to the reactor; tell the user when it means a re-analysis.
+
+    ``request`` identifies the user's request (the callback query id): handling it twice
+    publishes one command.
+    """
     card = await ctx.library.card_by_key(user_id, key)
-    if card is None or (card.scenario == scenario and card.analysis_status != "failed"):
-        return  # already analysed with this scenario
-    if await ctx.library.prepare_rerun(user_id, card.id, scenario):
-        await ctx.reanalysis.request(card, user_id=user_id, interface_language=lang)
-        if chat_id is not None:
-            text = t(lang, "scenario_rerun", scenario=scenario_label(lang, scenario))
-            await bot.send_message(chat_id, text)
+    await ctx.reanalysis.choose_scenario(
+        key, user_id=user_id, scenario=scenario, interface_language=lang, idempotency_key=request
+    )
+    rerun = (
+        card is not None
+        and card.status == "done"
+        and not (card.scenario == scenario and card.analysis_status != "failed")
+    )
+    log.info("bot.scenario_chosen", user_id=user_id, scenario=scenario, rerun=rerun)
+    if rerun and chat_id is not None:
+        text = t(lang, "scenario_rerun", scenario=scenario_label(lang, scenario))
+        await bot.send_message(chat_id, text)
 
 
 async def _mark(
@@ -102,7 +103,8 @@ async def _mark(
         return
     markup = ctx.keyboards.status_scenarios(user_id, object_id, lang, scenario)
     ctx.editor.set_markup(message.chat.id, message.message_id, markup)
-    with contextlib.suppress(TelegramBadRequest):
+    # Not modified, deleted, flood wait: the editor keeps the markup for its next edit anyway.
+    with contextlib.suppress(TelegramAPIError):
         await message.edit_reply_markup(reply_markup=markup)
 
 

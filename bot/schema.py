@@ -7,9 +7,9 @@ import time
 
 import asyncpg
 
-from reactor.db.migrate import current_version, load_migrations
 from voxpersona.lifecycle import StartupError
 from voxpersona.logging import get_logger
+from voxpersona.recordings.schema import current_version, load_migrations
 
 log = get_logger(__name__)
 POLL_SECONDS = 0.5

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from reactor.db.recordings import Recording, Recordings
 from reactor.results import ResultPublisher
 from voxpersona.contracts.results import RecordingStatus, ResultMessage
 from voxpersona.logging import get_logger
+from voxpersona.recordings import Recording, Recordings
 
 log = get_logger(__name__)
 
@@ -61,7 +61,7 @@ async def announce_owed(
     if message is None:
         return False
     if silent:
-        log.info("recording.announce_suppressed", part=message.part, reason="migration")
+        log.info("recording.announce_suppressed", part=message.part)
     else:
         await publisher.publish(message)
     if message.part == "analysis":

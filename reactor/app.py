@@ -21,8 +21,8 @@ from nats.js import JetStreamContext
 from reactor.analysis import OpenAIChat, ScenarioBook
 from reactor.analysis.scenarios import ScenarioError
 from reactor.chunking import ChunkLimits
-from reactor.consumer import ReactorHandler, event_work
-from reactor.db.migrate import migrate
+from reactor.commands import handle_command_message
+from reactor.consumer import ReactorHandler, handle_event_message
 from reactor.dead_letters import DeadLetters
 from reactor.observability import (
     EventMeter,
@@ -41,10 +41,16 @@ from reactor.transcription.local_engine import LocalWhisperTranscriber, WhisperO
 from reactor.transcription.openai_engine import OpenAITranscriber
 from voxpersona.consumer import ConsumerOptions, JetStreamConsumer, server_max_deliver
 from voxpersona.consumer.advisories import BackstopHandler, backstop_durable
-from voxpersona.jetstream import ensure_all, ensure_backstop, ensure_reactor_consumer
+from voxpersona.jetstream import (
+    ensure_all,
+    ensure_backstop,
+    ensure_commands_consumer,
+    ensure_reactor_consumer,
+)
 from voxpersona.lifecycle import StartupError, run_service
 from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
+from voxpersona.recordings.schema import migrate
 from voxpersona.settings import ReactorSettings, VoxSettings, load_reactor_settings
 from voxpersona.storage import MinioObjectStore, StorageError
 
@@ -216,47 +222,61 @@ def reactor_consumer_options(vox: VoxSettings) -> dict[str, Any]:
 async def _declare_streams(js: JetStreamContext, settings: ReactorSettings) -> None:
     names = settings.streams
     await ensure_all(js, names, retention_days=settings.vox.event_retention_days)
-    await ensure_reactor_consumer(js, names, **reactor_consumer_options(settings.vox))
+    options = reactor_consumer_options(settings.vox)
+    await ensure_reactor_consumer(js, names, **options)
+    await ensure_commands_consumer(
+        js, names, ack_wait=options["ack_wait"], max_deliver=options["max_deliver"]
+    )
     await ensure_backstop(js, names, stream=names.events_stream, durable=names.reactor_durable)
+    await ensure_backstop(js, names, stream=names.commands_stream, durable=names.commands_durable)
 
 
 def event_consumers(
     js: JetStreamContext, settings: ReactorSettings, deps: PipelineDeps, metrics: Metrics
 ) -> list[JetStreamConsumer]:
-    """The events consumer and its backstop (the advisories of events the server gave up on)."""
+    """The events and commands consumers, each with its backstop (the advisories of messages
+    the server gave up on): four handlers on one consumer core."""
     names, vox = settings.streams, settings.vox
     dead_letters = DeadLetters(js, names.dead_letter_subject, deps)
     ack_wait = vox.ack_wait_seconds
-    events = JetStreamConsumer(
-        js,
-        # A lease another reactor holds runs out within one ack wait.
-        ReactorHandler(
-            event_work(deps), dead_letters, busy_delay=min(max(ack_wait / 2, 1.0), 15.0)
-        ),
-        ConsumerOptions(
-            stream=names.events_stream,
-            durable=names.reactor_durable,
-            policy=event_policy(vox.max_deliver),
-            concurrency=vox.reactor_concurrency,
-            ack_wait=ack_wait,
-            shutdown_grace=vox.shutdown_grace_seconds,
-            noun="event",
-        ),
-        meter=lambda msg: EventMeter(metrics, msg.data),
-        logger=get_logger("reactor.consumer"),
-    )
-    backstop = JetStreamConsumer(
-        js,
-        BackstopHandler(js, dead_letters.dead_letter),
-        ConsumerOptions(
-            stream=names.advisory_stream,
-            durable=backstop_durable(names.reactor_durable),
-            policy=event_policy(vox.max_deliver),
-            ack_wait=30.0,
-            shutdown_grace=vox.shutdown_grace_seconds,
-        ),
-    )
-    return [events, backstop]
+    # A lease another reactor holds runs out within one ack wait.
+    busy_delay = min(max(ack_wait / 2, 1.0), 15.0)
+    consumers = []
+    for stream, durable, work in (
+        (names.events_stream, names.reactor_durable, handle_event_message),
+        (names.commands_stream, names.commands_durable, handle_command_message),
+    ):
+        consumers.append(
+            JetStreamConsumer(
+                js,
+                ReactorHandler(work, deps, dead_letters, busy_delay=busy_delay),
+                ConsumerOptions(
+                    stream=stream,
+                    durable=durable,
+                    policy=event_policy(vox.max_deliver),
+                    concurrency=vox.reactor_concurrency,
+                    ack_wait=ack_wait,
+                    shutdown_grace=vox.shutdown_grace_seconds,
+                    noun="event",
+                ),
+                meter=lambda msg: EventMeter(metrics, msg.data),
+                logger=get_logger("reactor.consumer"),
+            )
+        )
+        consumers.append(
+            JetStreamConsumer(
+                js,
+                BackstopHandler(js, dead_letters.dead_letter),
+                ConsumerOptions(
+                    stream=names.advisory_stream,
+                    durable=backstop_durable(durable),
+                    policy=event_policy(vox.max_deliver),
+                    ack_wait=30.0,
+                    shutdown_grace=vox.shutdown_grace_seconds,
+                ),
+            )
+        )
+    return consumers
 
 
 async def run_reactor(

@@ -18,7 +18,7 @@ from nats.aio.msg import Msg
 
 from reactor.dead_letters import HEADER_FORCE, DeadLetters
 from reactor.errors import ReactorError, TransientError
-from reactor.pipeline import PipelineDeps, handle_event
+from reactor.pipeline import PipelineDeps, delivery_owner, handle_event
 from reactor.recording_input import new_recording
 from reactor.retry_plan import BUSY_DELAY, verdict_for
 from voxpersona.consumer import Heartbeat, Settlement, Verdict
@@ -36,8 +36,9 @@ _DATABASE_DOWN = (
 )
 
 # One message's work: the payload's outcome (always an ack; its text names it in logs and
-# metrics), or an exception to classify.
-Work = Callable[[Msg, Heartbeat], Awaitable[object]]
+# metrics), or an exception to classify. ``handle_event_message`` and
+# ``reactor.commands.handle_command_message`` are two.
+MessageWork = Callable[[Msg, PipelineDeps, Heartbeat], Awaitable[str]]
 
 
 def as_reactor_error(exc: BaseException) -> BaseException:
@@ -58,29 +59,33 @@ def force_token_of(msg: Msg) -> str | None:
     return (msg.headers or {}).get(HEADER_FORCE) or None
 
 
-def event_work(deps: PipelineDeps) -> Work:
-    """MinIO events through :func:`reactor.pipeline.handle_event`."""
-
-    async def work(msg: Msg, beat: Heartbeat) -> object:
-        return await handle_event(msg.data, deps, beat, force_token=force_token_of(msg))
-
-    return work
+async def handle_event_message(msg: Msg, deps: PipelineDeps, beat: Heartbeat) -> str:
+    """The events durable's work: one lease per delivery of one stream message."""
+    meta = msg.metadata
+    return await handle_event(
+        msg.data,
+        deps,
+        beat,
+        force_token=force_token_of(msg),
+        lease_owner=delivery_owner(deps.owner, meta.sequence.stream, meta.num_delivered),
+    )
 
 
 @dataclass
 class ReactorHandler:
     """A :class:`voxpersona.consumer.MessageHandler` for reactor work.
 
-    A commands consumer is ``ReactorHandler(lambda msg, beat: handle_command(msg.data, deps,
-    beat), dead_letters)`` on its own durable.
+    The events consumer is ``ReactorHandler(handle_event_message, deps, dead_letters)``; the
+    commands consumer the same with ``handle_command_message``, on its own durable.
     """
 
-    work: Work
+    work: MessageWork
+    deps: PipelineDeps
     dead_letters: DeadLetters
     busy_delay: float = BUSY_DELAY
 
     async def handle(self, msg: Msg, beat: Heartbeat) -> Verdict:
-        return Verdict.done(str(await self.work(msg, beat)))
+        return Verdict.done(str(await self.work(msg, self.deps, beat)))
 
     def classify(self, error: Exception) -> Verdict:
         return verdict_for(as_reactor_error(error), busy_delay=self.busy_delay)

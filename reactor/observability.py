@@ -16,7 +16,6 @@ import asyncpg
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from reactor.db.recordings import AnalysisStepRow, CompletedTranscript, Recordings
 from reactor.transcription import Transcriber, Transcript
 from reactor.transcription.base import ProgressCallback
 from voxpersona.contracts.events import MalformedEventError, parse_notification
@@ -33,6 +32,7 @@ from voxpersona.observability.runtime import QUEUE_SAMPLE_SECONDS, serving, stat
 from voxpersona.observability.sampling import QueueSampler, WatchedConsumer
 from voxpersona.observability.status import build_status
 from voxpersona.observability.usage import StorageUsage, failed_recordings, storage_usage
+from voxpersona.recordings import AnalysisStepRow, CompletedTranscript, Recordings
 from voxpersona.settings import ReactorSettings
 
 log = get_logger(__name__)
@@ -135,9 +135,14 @@ class MeteredRecordings(Recordings):
         self._metrics = metrics
 
     async def complete(
-        self, recording_id: uuid.UUID, done: CompletedTranscript, *, analysis_pending: bool
+        self,
+        recording_id: uuid.UUID,
+        done: CompletedTranscript,
+        *,
+        owner: str,
+        analysis_pending: bool,
     ) -> None:
-        await super().complete(recording_id, done, analysis_pending=analysis_pending)
+        await super().complete(recording_id, done, owner=owner, analysis_pending=analysis_pending)
         observe_stages(self._metrics, done.timings)
 
     async def complete_analysis(
@@ -145,10 +150,13 @@ class MeteredRecordings(Recordings):
         recording_id: uuid.UUID,
         steps: list[AnalysisStepRow],
         *,
+        owner: str,
         scenario: str,
         timings: dict[str, float],
     ) -> None:
-        await super().complete_analysis(recording_id, steps, scenario=scenario, timings=timings)
+        await super().complete_analysis(
+            recording_id, steps, owner=owner, scenario=scenario, timings=timings
+        )
         observe_stages(self._metrics, timings)
 
 

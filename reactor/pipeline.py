@@ -6,23 +6,32 @@ place. Everything here either commits its effects or raises; nothing is acked ea
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from pathlib import Path
 
 import structlog
 
-from reactor.announce import announce_owed
-from reactor.db.recordings import NewRecording, Recording, Recordings
-from reactor.errors import PermanentError, TransientError
+from reactor.errors import PermanentError
+from reactor.leased import (
+    Audience,
+    Outcome,
+    RecordingBusyError,
+    analyse_outstanding,
+    announce,
+    delivery_owner,
+    fail_recording,
+    reload,
+    reuse_twin,
+    run_leased,
+    settle_unclaimed,
+)
 from reactor.progress import ProgressReporter
 from reactor.recording_input import new_recording, recording_metadata
 from reactor.results import ResultPublisher
-from reactor.stages import AnalysisDeps, analyse_recording, commit_transcript, transcribe_recording
+from reactor.stages import AnalysisDeps, commit_transcript, transcribe_recording
 from reactor.transcribing import TranscribeOptions
 from reactor.transcription import Transcriber
 from voxpersona.contracts.events import (
@@ -36,28 +45,21 @@ from voxpersona.contracts.metadata import MIGRATION_SOURCE
 from voxpersona.contracts.progress import ProgressMessage, Stage
 from voxpersona.contracts.results import RecordingStatus
 from voxpersona.logging import get_logger
+from voxpersona.recordings import LeaseLostError, NewRecording, Recording, Recordings
 from voxpersona.storage import MinioObjectStore
 
+__all__ = [
+    "Audience",
+    "Heartbeat",
+    "Outcome",
+    "PipelineDeps",
+    "RecordingBusyError",
+    "delivery_owner",
+    "fail_exhausted",
+    "handle_event",
+]
 log = get_logger(__name__)
 Heartbeat = Callable[[], Awaitable[None]]
-
-
-class Outcome(StrEnum):
-    """How an event ended; every value means "ack"."""
-
-    DONE = "done"
-    FAILED = "failed"
-    DUPLICATE = "duplicate"
-    IGNORED = "ignored"  # not for us: another bucket or prefix, or not new content
-    REJECTED = "rejected"  # for us but unusable: malformed payload, key or metadata
-    REMOVED = "removed"
-
-
-class RecordingBusyError(TransientError):
-    """Another reactor holds the lease on this recording; look again later."""
-
-    def __init__(self) -> None:
-        super().__init__("recording_busy", "another reactor is processing this recording")
 
 
 @dataclass
@@ -78,12 +80,18 @@ class PipelineDeps:
 
 
 async def handle_event(
-    payload: bytes, deps: PipelineDeps, heartbeat: Heartbeat, *, force_token: str | None = None
+    payload: bytes,
+    deps: PipelineDeps,
+    heartbeat: Heartbeat,
+    *,
+    force_token: str | None = None,
+    lease_owner: str | None = None,
 ) -> Outcome:
     """Process one NATS message from MinIO. Raises :class:`TransientError` to be redelivered.
 
     ``force_token`` (operators' replay ``--force`` and dead-letter requeue) reprocesses a
-    recording that already finished, once per token.
+    recording that already finished, once per token. ``lease_owner`` names this delivery
+    (:func:`delivery_owner`); a fresh one is made when not given.
     """
     try:
         event = parse_notification(payload)
@@ -106,7 +114,8 @@ async def handle_event(
         log.error("event.rejected", code=exc.code, reason=exc.message, key=event.key)
         return Outcome.REJECTED
     structlog.contextvars.bind_contextvars(recording_id=str(new.id))
-    return await _handle_created(event, new, deps, heartbeat, force_token)
+    owner = lease_owner or f"{deps.owner}/{uuid.uuid4().hex[:12]}"
+    return await _handle_created(event, new, deps, heartbeat, force_token, owner)
 
 
 async def _handle_removal(event: BucketEvent, deps: PipelineDeps) -> Outcome:
@@ -125,36 +134,40 @@ def _ui_language(event: BucketEvent) -> str | None:
     return meta.interface_language if meta is not None else None
 
 
+def audience_of(event: BucketEvent) -> Audience:
+    meta = recording_metadata(event)
+    return Audience(
+        language=meta.interface_language if meta is not None else None,
+        silent=meta is not None and meta.source == MIGRATION_SOURCE,
+    )
+
+
 async def _handle_created(
     event: BucketEvent,
     new: NewRecording,
     deps: PipelineDeps,
     heartbeat: Heartbeat,
     force_token: str | None,
+    owner: str,
 ) -> Outcome:
-    claim = await deps.recordings.claim(
-        new, owner=deps.owner, lease=deps.lease, force_token=force_token
-    )
+    claim = await deps.recordings.claim(new, owner=owner, lease=deps.lease, force_token=force_token)
     recording = claim.recording
+    if claim.deleted or recording is None:
+        log.info("event.deleted_recording", reason="the user deleted this recording")
+        return Outcome.DELETED
+    audience = audience_of(event)
     if not claim.acquired:
-        if recording.status is RecordingStatus.PROCESSING or recording.analysis_pending:
-            raise RecordingBusyError()
-        if await _announce(recording, deps, event):
-            # Finished earlier but not (fully) announced: a crash in between.
-            return Outcome(recording.status.value)
-        log.info("event.duplicate", status=str(recording.status))
-        return Outcome.DUPLICATE
-    try:
-        async with _lease_renewal(new, deps):
-            recording = await _work(event, new, recording, deps, heartbeat)
-    except PermanentError as exc:
-        await _fail(recording, exc, deps, event)
-        return Outcome.FAILED
-    except (TransientError, asyncio.CancelledError) as exc:
-        await _hand_back(recording, deps, event, announce=isinstance(exc, TransientError))
-        raise
-    await _announce(recording, deps, event)
-    return Outcome(recording.status.value)
+        return await settle_unclaimed(recording, deps, audience)
+    if claim.twin is not None:
+        twin_outcome = await reuse_twin(recording, claim.twin, deps, owner, audience, new)
+        if twin_outcome is not None:
+            return twin_outcome
+        recording = await deps.recordings.get(recording.id) or recording
+
+    async def work(current: Recording) -> Recording:
+        return await _work(event, new, current, deps, heartbeat, owner)
+
+    return await run_leased(recording, work, deps, owner, audience)
 
 
 async def _work(
@@ -163,6 +176,7 @@ async def _work(
     recording: Recording,
     deps: PipelineDeps,
     heartbeat: Heartbeat,
+    owner: str,
 ) -> Recording:
     """Transcribe if that is outstanding, then analyse if that is; return the fresh row."""
     status = _status_message(event, deps)
@@ -177,14 +191,14 @@ async def _work(
             heartbeat=heartbeat,
             progress=deps.progress.tracker(status) if deps.progress and status else None,
         )
-        wants_analysis = deps.analysis is not None and new.scenario != "none"
         await commit_transcript(
             new,
             transcript,
             report,
             store=deps.store,
             recordings=deps.recordings,
-            analysis_pending=wants_analysis,
+            owner=owner,
+            analysis_pending=deps.analysis is not None,
         )
         log.info(
             "recording.transcribed",
@@ -192,21 +206,12 @@ async def _work(
             duration=transcript.duration,
             timings=report.timings,
         )
-        recording = await _reload(recording, deps)
-    if recording.analysis_pending and deps.analysis is not None:
-        if deps.progress is not None and status is not None:
-            deps.progress.stage(status, Stage.ANALYSING)
-        await heartbeat()
-        await analyse_recording(
-            recording,
-            deps.analysis,
-            store=deps.store,
-            recordings=deps.recordings,
-            interface_language=_ui_language(event),
-            heartbeat=heartbeat,
-        )
-        recording = await _reload(recording, deps)
-    return recording
+        recording = await reload(recording, deps)
+    if recording.analysis_pending and deps.progress is not None and status is not None:
+        deps.progress.stage(status, Stage.ANALYSING)
+    return await analyse_outstanding(
+        recording, deps, owner, heartbeat, interface_language=_ui_language(event)
+    )
 
 
 def _status_message(event: BucketEvent, deps: PipelineDeps) -> ProgressMessage | None:
@@ -224,36 +229,14 @@ def _status_message(event: BucketEvent, deps: PipelineDeps) -> ProgressMessage |
     )
 
 
-async def _reload(recording: Recording, deps: PipelineDeps) -> Recording:
-    fresh = await deps.recordings.get(recording.id)
-    assert fresh is not None  # rows are never deleted while leased
-    return fresh
+async def fail_exhausted(
+    payload: bytes, deps: PipelineDeps, *, code: str, reason: str, lease_owner: str | None = None
+) -> None:
+    """After the last delivery: mark what is outstanding failed and tell the user, if we can.
 
-
-@contextlib.asynccontextmanager
-async def _lease_renewal(new: NewRecording, deps: PipelineDeps) -> AsyncIterator[None]:
-    """Keep our lease while long work runs, so no other reactor takes the recording over."""
-    interval = max(deps.lease.total_seconds() / 3, 0.5)
-
-    async def renew() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await deps.recordings.renew_lease(new.id, owner=deps.owner, lease=deps.lease)
-            except Exception as exc:
-                log.warning("recording.lease_renewal_failed", reason=str(exc))
-
-    task = asyncio.create_task(renew())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def fail_exhausted(payload: bytes, deps: PipelineDeps, *, code: str, reason: str) -> None:
-    """After the last delivery: mark what is outstanding failed and tell the user, if we can."""
+    ``lease_owner`` is the last delivery's own lease (:func:`delivery_owner`): a lease it still
+    holds is ours, not another reactor's, and does not stop the bookkeeping.
+    """
     try:
         event = parse_notification(payload)
         new = new_recording(event)
@@ -261,45 +244,20 @@ async def fail_exhausted(payload: bytes, deps: PipelineDeps, *, code: str, reaso
         return
     recording = await deps.recordings.get(new.id)
     if recording is None:
-        return
-    if recording.leased:
-        # Another reactor works on it (we held a duplicate), or a killed one's lease has not
+        return  # unknown or deleted
+    if recording.leased_by_other(lease_owner):
+        # Another delivery works on it (we held a duplicate), or a killed one's lease has not
         # run out yet: the caller tries again later, so the user is told either way.
         raise RecordingBusyError()
-    if recording.status is RecordingStatus.PROCESSING:
-        await _fail(recording, PermanentError(code, reason), deps, event)
-    elif recording.analysis_pending:
-        await deps.recordings.fail_analysis(recording.id, code=f"analysis_{code}", reason=reason)
-        await _announce(await _reload(recording, deps), deps, event)
-
-
-async def _fail(
-    recording: Recording, exc: PermanentError, deps: PipelineDeps, event: BucketEvent
-) -> None:
-    log.error("recording.failed", code=exc.code, reason=exc.message)
-    await deps.recordings.fail(recording.id, code=exc.code, reason=exc.message)
-    await _announce(await _reload(recording, deps), deps, event)
-
-
-async def _hand_back(
-    recording: Recording, deps: PipelineDeps, event: BucketEvent, *, announce: bool
-) -> None:
-    """Before a redelivery: deliver a finished transcript whose analysis must wait, and give
-    the lease back so the redelivery can start at once. Never masks the original error."""
+    owner = lease_owner or f"{deps.owner}/exhausted"
+    audience = audience_of(event)
     try:
-        if announce:
-            await _announce(await _reload(recording, deps), deps, event)
-        await deps.recordings.release(recording.id, owner=deps.owner)
-    except Exception as exc:  # the lease expires on its own
-        log.warning("recording.release_failed", reason=str(exc))
-
-
-async def _announce(recording: Recording, deps: PipelineDeps, event: BucketEvent) -> bool:
-    meta = recording_metadata(event)
-    return await announce_owed(
-        recording,
-        deps.recordings,
-        deps.publisher,
-        interface_language=_ui_language(event),
-        silent=meta is not None and meta.source == MIGRATION_SOURCE,
-    )
+        if recording.status is RecordingStatus.PROCESSING:
+            await fail_recording(recording, PermanentError(code, reason), deps, owner, audience)
+        elif recording.analysis_pending:
+            await deps.recordings.fail_analysis(
+                recording.id, owner=owner, code=f"analysis_{code}", reason=reason
+            )
+            await announce(await reload(recording, deps), deps, audience)
+    except LeaseLostError as lost:
+        log.info("recording.exhausted_after_all", reason=str(lost))

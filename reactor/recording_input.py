@@ -3,11 +3,11 @@ permanent reason why the event cannot belong to any user's recording."""
 
 from __future__ import annotations
 
-from reactor.db.recordings import NewRecording
 from reactor.errors import PermanentError
 from voxpersona.contracts.events import BucketEvent
 from voxpersona.contracts.keys import InvalidKeyError, parse_audio_key
 from voxpersona.contracts.metadata import MetadataError, RecordingMetadata
+from voxpersona.recordings import NewRecording
 
 
 def recording_metadata(event: BucketEvent) -> RecordingMetadata | None:
@@ -47,4 +47,6 @@ def new_recording(event: BucketEvent) -> NewRecording:
         duration_seconds=float(meta.duration_seconds) if meta.duration_seconds else None,
         recording_language=meta.transcription_language,
         scenario=meta.scenario,
+        file_unique_id=meta.file_unique_id,
+        uploaded_at=event.event_time,
     )

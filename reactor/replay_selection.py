@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from reactor.db.recordings import recording_id_for
 from voxpersona.contracts.events import BucketEvent, EventKind, MalformedEventError
 from voxpersona.contracts.events import parse_notification as parse
+from voxpersona.recordings import recording_id_for
 
 HEADER_REPLAY_OF = "VP-Replay-Of"
 
@@ -59,6 +59,16 @@ class Decision(StrEnum):
     REPLAY = "replay"  # publish a plain copy: idempotency decides
     FORCE = "force"  # publish with a force token: reprocess and message the user again
     SKIP_DONE = "skip-done"
+    SKIP_DUPLICATE = "skip-duplicate"  # another selected event stands for the same recording
+    SKIP_AUDIO_GONE = "skip-audio-gone"  # done, audio expired: a rerun could only destroy it
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingState:
+    """What the database says about a candidate's recording."""
+
+    status: str
+    audio_present: bool = True
 
 
 def _user_of(key: str) -> int | None:
@@ -92,11 +102,48 @@ def select(stored: StoredEvent, wanted: ReplayFilter) -> Candidate | None:
     return Candidate(stored, event)
 
 
-def decide(candidate: Candidate, status: str | None, *, force: bool) -> Decision:
+def decide(candidate: Candidate, state: RecordingState | str | None, *, force: bool) -> Decision:
     """Done recordings are skipped unless forced; failed ones are reprocessed (a plain copy
-    would only meet the finished row); unseen, processing and removal events are replayed."""
-    if candidate.recording_id is None or status in (None, "processing"):
+    would only meet the finished row); neither is forced once its audio is gone (the transcript
+    could not be made again); unseen, processing and removal events are replayed."""
+    if isinstance(state, str):
+        state = RecordingState(state)
+    if candidate.recording_id is None or state is None or state.status == "processing":
         return Decision.REPLAY
-    if status == "done":
-        return Decision.FORCE if force else Decision.SKIP_DONE
+    if state.status == "done" and not force:
+        return Decision.SKIP_DONE
+    if not state.audio_present:
+        return Decision.SKIP_AUDIO_GONE
     return Decision.FORCE
+
+
+def dedupe_key(candidate: Candidate) -> str:
+    """Events standing for the same thing: a recording (MinIO's duplicate deliveries,
+    dead-letter requeue copies, re-analysis events forged by older bots all carry the same
+    object version), or one removal."""
+    rid = candidate.recording_id
+    if rid is not None:
+        return f"recording:{rid}"
+    event = candidate.event
+    return f"event:{event.event_name}:{event.bucket}/{event.key}:{event.sequencer}"
+
+
+def is_first(candidate: Candidate, seen: set[str]) -> bool:
+    """True the first time a recording (or removal) is met in a run; remembers it."""
+    key = dedupe_key(candidate)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+def force_token(run: str, candidate: Candidate) -> str:
+    """One force token per recording and run: every copy of it converges on one rerun."""
+    return f"replay-{run}-{candidate.recording_id}"
+
+
+def message_id(run: str, candidate: Candidate) -> str:
+    """``Nats-Msg-Id`` of the copy: publishing one recording twice in a run stores it once."""
+    if candidate.recording_id is not None:
+        return f"replay:{run}:{candidate.recording_id}"
+    return f"replay:{run}:seq:{candidate.stored.seq}"

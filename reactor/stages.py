@@ -15,13 +15,6 @@ from typing import Any
 
 from reactor.analysis import ChatModel, ScenarioBook, StepOutput, run_scenario
 from reactor.analysis.scenarios import Language
-from reactor.db.recordings import (
-    AnalysisStepRow,
-    CompletedTranscript,
-    NewRecording,
-    Recording,
-    Recordings,
-)
 from reactor.errors import PermanentError, TransientError
 from reactor.progress import ChunkedProgress
 from reactor.transcribing import TranscribeOptions, TranscribeReport, transcribe_file
@@ -29,6 +22,14 @@ from reactor.transcription import Transcriber, Transcript
 from voxpersona.contracts.events import BucketEvent
 from voxpersona.contracts.keys import parse_audio_key, result_key
 from voxpersona.logging import get_logger
+from voxpersona.recordings import (
+    AnalysisStepRow,
+    CompletedTranscript,
+    LeaseLostError,
+    NewRecording,
+    Recording,
+    Recordings,
+)
 from voxpersona.storage import MinioObjectStore, StorageError, StorageNotFoundError
 
 log = get_logger(__name__)
@@ -68,6 +69,17 @@ async def _put_json(store: MinioObjectStore, key: str, document: dict[str, Any])
         )
     except StorageError as exc:
         raise storage_error(exc, what="store result") from exc
+
+
+async def _forget_if_deleted(store: MinioObjectStore, key: str, lost: LeaseLostError) -> None:
+    """The user deleted the recording while we worked: remove the document we just stored
+    (their words must not outlive their deletion)."""
+    if not lost.deleted:
+        return
+    try:
+        await store.delete(store.results_bucket, key)
+    except StorageError as exc:
+        log.error("recording.orphan_document", key=key, reason=str(exc))
 
 
 async def transcribe_recording(
@@ -120,6 +132,7 @@ async def commit_transcript(
     *,
     store: MinioObjectStore,
     recordings: Recordings,
+    owner: str,
     analysis_pending: bool,
 ) -> None:
     """Results bucket first, then the row: a row marked done always has its document."""
@@ -137,6 +150,22 @@ async def commit_transcript(
     }
     await _put_json(store, key, document)
     report.timings["store"] = round(time.perf_counter() - started, 4)
+    try:
+        await _complete(new, transcript, report, key, recordings, owner, analysis_pending)
+    except LeaseLostError as lost:
+        await _forget_if_deleted(store, key, lost)
+        raise
+
+
+async def _complete(
+    new: NewRecording,
+    transcript: Transcript,
+    report: TranscribeReport,
+    key: str,
+    recordings: Recordings,
+    owner: str,
+    analysis_pending: bool,
+) -> None:
     await recordings.complete(
         new.id,
         CompletedTranscript(
@@ -150,6 +179,7 @@ async def commit_transcript(
             chunk_count=len(report.chunks),
             timings=report.timings,
         ),
+        owner=owner,
         analysis_pending=analysis_pending,
     )
 
@@ -160,6 +190,7 @@ async def analyse_recording(
     *,
     store: MinioObjectStore,
     recordings: Recordings,
+    owner: str,
     interface_language: str | None,
     heartbeat: Heartbeat,
 ) -> None:
@@ -181,18 +212,21 @@ async def analyse_recording(
         )
     except PermanentError as exc:
         log.error("analysis.failed", scenario=scenario.name, code=exc.code, reason=exc.message)
-        await recordings.fail_analysis(recording.id, code=exc.code, reason=exc.message)
+        await recordings.fail_analysis(recording.id, owner=owner, code=exc.code, reason=exc.message)
         return
     elapsed = round(time.perf_counter() - started, 4)
+    document_key = analysis_key(recording.user_id, recording.id)
     await _put_json(
-        store,
-        analysis_key(recording.user_id, recording.id),
-        _analysis_document(recording, scenario.name, language, steps),
+        store, document_key, _analysis_document(recording, scenario.name, language, steps)
     )
     rows = [AnalysisStepRow(s.name, s.output, s.model, s.chunks) for s in steps]
-    await recordings.complete_analysis(
-        recording.id, rows, scenario=scenario.name, timings={"analysis": elapsed}
-    )
+    try:
+        await recordings.complete_analysis(
+            recording.id, rows, owner=owner, scenario=scenario.name, timings={"analysis": elapsed}
+        )
+    except LeaseLostError as lost:
+        await _forget_if_deleted(store, document_key, lost)
+        raise
     log.info("analysis.done", scenario=scenario.name, steps=len(steps), seconds=elapsed)
 
 

@@ -18,11 +18,15 @@ def tone_pcm(seconds: float, *, rate: int = 48000, frequency: float = 440.0) -> 
     return samples.tobytes()
 
 
-def encode_pcm(pcm: bytes, *, container: str, codec: str, rate: int = 48000) -> bytes:
+def encode_pcm(
+    pcm: bytes, *, container: str, codec: str, rate: int = 48000, bit_rate: int | None = None
+) -> bytes:
     """Encode s16 mono PCM with PyAV into ``container``/``codec`` bytes."""
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format=container) as output:
         stream = output.add_stream(codec, rate=rate)
+        if bit_rate is not None:
+            stream.bit_rate = bit_rate
         stream.layout = "mono"
         frame = av.AudioFrame(format="s16", layout="mono", samples=len(pcm) // 2)
         frame.planes[0].update(pcm)

@@ -32,6 +32,7 @@ from voxpersona.contracts.subjects import StreamNames
 DAY = 24 * 3600.0
 # Results only need to outlive a bot outage; a week is generous.
 RESULTS_MAX_AGE = 7 * DAY
+COMMANDS_MAX_AGE = 7 * DAY
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> StreamInfo:
@@ -114,19 +115,36 @@ async def ensure_durable(
     return await js.add_consumer(stream, config)
 
 
+def commands_stream_config(names: StreamNames) -> StreamConfig:
+    """Commands only need to outlive a reactor outage (the bot and the reactors both declare
+    it, identically); ``Nats-Msg-Id`` (the command's id) drops a command published twice within
+    the window."""
+    return StreamConfig(
+        name=names.commands_stream,
+        subjects=[names.commands_subject],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=COMMANDS_MAX_AGE,
+        duplicate_window=600.0,
+    )
+
+
 async def ensure_all(js: JetStreamContext, names: StreamNames, *, retention_days: int) -> None:
-    """Declare the events, results, dead-letter and advisory streams (``voxpersona streams
+    """Declare the events, results, dead-letter, commands and advisory streams (``voxpersona streams
     init`` too)."""
     await ensure_stream(js, events_stream_config(names, retention_days=retention_days))
     await ensure_stream(js, results_stream_config(names))
     await ensure_stream(js, dead_letter_stream_config(names, retention_days=retention_days))
+    await ensure_stream(js, commands_stream_config(names))
     await ensure_advisory_stream(js, names)
 
 
 async def ensure_advisory_stream(js: JetStreamContext, names: StreamNames) -> StreamInfo:
-    """The MAX_DELIVERIES advisories of the events and results consumers (the backstop)."""
+    """The MAX_DELIVERIES advisories of the events, commands and results consumers (the
+    backstop)."""
     config = advisories_stream_config(
-        names.advisory_stream, [names.events_stream, names.results_stream]
+        names.advisory_stream, [names.events_stream, names.commands_stream, names.results_stream]
     )
     return await ensure_stream(js, config)
 
@@ -164,6 +182,21 @@ async def ensure_reactor_consumer(
         ack_wait=ack_wait,
         max_deliver=max_deliver,
         max_ack_pending=max(100, concurrency * 10),
+    )
+
+
+async def ensure_commands_consumer(
+    js: JetStreamContext, names: StreamNames, *, ack_wait: float, max_deliver: int
+) -> ConsumerInfo:
+    """The reactors' shared durable on the commands stream (like the events durable: no
+    ``backoff``, the server's ``max_deliver``)."""
+    return await ensure_durable(
+        js,
+        stream=names.commands_stream,
+        durable=names.commands_durable,
+        subject=names.commands_subject,
+        ack_wait=ack_wait,
+        max_deliver=max_deliver,
     )
 
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from voxpersona.contracts.subjects import StreamNames
@@ -38,6 +45,15 @@ class TelegramSettings(BaseSettings):
     api_url: str = "https://api.telegram.org"
     # The public Bot API serves downloads up to 20 MB; a local Bot API server has no such limit.
     local_api: bool = False
+    # --local mode: getFile answers an absolute path on the server's disk and there is no
+    # /file/ route, so the bot reads the files from the shared volume. ``local_files_dir`` is
+    # where the bot sees that volume; ``local_server_dir`` is the server's --dir as it names it
+    # (the path mapping; unset = the same path on both sides).
+    local_files_dir: Path = Path("/var/lib/telegram-bot-api")
+    local_server_dir: Path | None = None
+    # A --local server answers getFile only once it has downloaded the whole file (up to 2 GB).
+    get_file_timeout: float = Field(default=3600.0, gt=0)
+    get_file_attempts: int = Field(default=4, ge=1, le=10)
 
     @field_validator("api_url")
     @classmethod
@@ -218,6 +234,23 @@ class VoxSettings(BaseSettings):
     bot_http_port: int = Field(default=9465, ge=0, le=65535)
     # Required for /status, /api/status and /metrics when http_host is not a loopback address.
     status_token: SecretStr | None = None
+    # Speaker diarization (reactor/diarization): whether transcripts say who spoke, how many
+    # speakers to look for (an exact count wins over the bounds), and the speaker-embedding model
+    # (a .onnx or GE2E .npz file; unset: the GE2E model bundled with the reactor).
+    diarization_enabled: bool = True
+    diarization_speakers: int | None = Field(default=None, ge=1, le=32)
+    diarization_min_speakers: int = Field(default=1, ge=1, le=32)
+    diarization_max_speakers: int = Field(default=8, ge=1, le=32)
+    diarization_model: Path | None = None
+    diarization_device: Literal["auto", "cpu", "cuda"] = "auto"
+    diarization_parallel: int = Field(default=1, ge=1, le=16)
+
+    @field_validator("diarization_max_speakers")
+    @classmethod
+    def _at_least_min_speakers(cls, value: int, info: ValidationInfo) -> int:
+        if value < info.data.get("diarization_min_speakers", 1):
+            raise ValueError("must not be below VOXPERSONA_DIARIZATION_MIN_SPEAKERS")
+        return value
 
 
 def _comma_separated(value: object) -> object:

@@ -1,6 +1,7 @@
 """Small repositories: every SQL statement the bot runs, one module per table group.
 
-The reactor owns the schema (it applies ``reactor/db/migrations`` at start-up); the bot owns the
-rows of its own tables (``bot_users``, ``bot_invites``, ``bot_uploads``) and deletes recordings
-on its users' request. Every query about recordings is scoped by ``user_id``.
+The recordings belong to :mod:`voxpersona.recordings` (schema, migrations, every write, the
+read models): the bot asks it, never runs SQL on those tables. The bot owns the rows of its own
+tables (``bot_users``, ``bot_invites``, ``bot_uploads``, ``bot_usage``). Every query about a
+user's recordings is scoped by ``user_id``.
 """

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from voxpersona.recordings.queries import LibraryQueries
+
 
 @dataclass(frozen=True, slots=True)
 class Upload:
@@ -17,6 +19,8 @@ class Upload:
     file_unique_id: str | None
     title: str | None
     notes: str | None
+    # The audio seconds the daily quota was charged at upload (settled after transcription).
+    charged_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +34,13 @@ class Uploads:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._recordings = LibraryQueries(pool)
 
     async def record(self, upload: Upload) -> None:
         await self._pool.execute(
             "INSERT INTO bot_uploads (object_key, user_id, chat_id, status_message_id,"
-            " file_unique_id, title, notes) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            " ON CONFLICT (object_key) DO NOTHING",
+            " file_unique_id, title, notes, charged_seconds)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (object_key) DO NOTHING",
             upload.object_key,
             upload.user_id,
             upload.chat_id,
@@ -43,15 +48,20 @@ class Uploads:
             upload.file_unique_id,
             upload.title,
             upload.notes,
+            upload.charged_seconds,
         )
 
     async def status_message(self, recording_id: uuid.UUID) -> StatusMessage | None:
         """The status message shown for a recording, if the bot sent one."""
+        found = await self._recordings.object_key(recording_id)
+        if found is None:
+            return None
+        user_id, key = found
         row = await self._pool.fetchrow(
-            "SELECT u.chat_id, u.status_message_id FROM recordings r"
-            " JOIN bot_uploads u ON u.object_key = r.object_key AND u.user_id = r.user_id"
-            " WHERE r.id = $1 AND u.status_message_id IS NOT NULL",
-            recording_id,
+            "SELECT chat_id, status_message_id FROM bot_uploads"
+            " WHERE object_key = $1 AND user_id = $2 AND status_message_id IS NOT NULL",
+            key,
+            user_id,
         )
         if row is None:
             return None
@@ -63,15 +73,12 @@ class Uploads:
         Scoped to the user on purpose: another user's transcript of the same file is never
         handed out (a file id says nothing about who may read what was said in it).
         """
-        value: uuid.UUID | None = await self._pool.fetchval(
-            "SELECT r.id FROM bot_uploads u JOIN recordings r"
-            " ON r.object_key = u.object_key AND r.user_id = u.user_id"
-            " WHERE u.user_id = $1 AND u.file_unique_id = $2 AND r.status = 'done'"
-            " ORDER BY r.completed_at DESC LIMIT 1",
+        keys = await self._pool.fetch(
+            "SELECT object_key FROM bot_uploads WHERE user_id = $1 AND file_unique_id = $2",
             user_id,
             file_unique_id,
         )
-        return value
+        return await self._recordings.newest_done(user_id, [row["object_key"] for row in keys])
 
     async def object_key(self, user_id: int, object_id: uuid.UUID) -> str | None:
         """The key of this user's upload whose object id is ``object_id`` (from a button)."""

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 import asyncpg
 
 Access = Literal["none", "allowed", "revoked"]
+# (user id, object keys) -> real durations of those finished recordings: the recordings
+# module's read model (``RecordingQueries.transcribed_durations``).
+DurationLookup = Callable[[int, list[str]], Awaitable[dict[str, float]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +114,9 @@ class Invites:
 class UsageLedger:
     """Repository over ``bot_usage``: what each user sent per UTC day."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, durations: DurationLookup) -> None:
         self._pool = pool
+        self._durations = durations
 
     async def today(self, user_id: int) -> tuple[int, float]:
         row = await self._pool.fetchrow(
@@ -119,6 +125,49 @@ class UsageLedger:
             user_id,
         )
         return (row["recordings"], row["audio_seconds"]) if row is not None else (0, 0.0)
+
+    async def settle(self, user_id: int) -> float:
+        """Charge the real duration of this user's transcribed uploads instead of the estimate
+        charged at upload, on the day of the upload; returns the seconds added (may be < 0).
+
+        Real durations come from the recordings module's read model (the bot never reads
+        recordings tables itself). Settled once per upload (``settled_at``): the unsettled
+        uploads are locked (``SKIP LOCKED``) for the transaction, so two bots settling at the
+        same moment never count a difference twice.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            due = await conn.fetch(
+                "SELECT object_key, charged_seconds, (created_at AT TIME ZONE 'UTC')::date AS day"
+                " FROM bot_uploads WHERE user_id = $1 AND settled_at IS NULL"
+                " AND charged_seconds IS NOT NULL FOR UPDATE SKIP LOCKED",
+                user_id,
+            )
+            if not due:
+                return 0.0
+            real = await self._durations(user_id, [row["object_key"] for row in due])
+            per_day: dict[date, float] = {}
+            for row in due:
+                seconds = real.get(row["object_key"])
+                if seconds is None:
+                    continue  # not transcribed (yet): the estimate stands for now
+                delta = seconds - row["charged_seconds"]
+                await conn.execute(
+                    "UPDATE bot_uploads SET settled_at = now(), charged_seconds = $2"
+                    " WHERE object_key = $1",
+                    row["object_key"],
+                    seconds,
+                )
+                per_day[row["day"]] = per_day.get(row["day"], 0.0) + delta
+            for day, delta in per_day.items():
+                await conn.execute(
+                    "INSERT INTO bot_usage (user_id, day, recordings, audio_seconds)"
+                    " VALUES ($1, $2, 0, $3) ON CONFLICT (user_id, day) DO UPDATE"
+                    " SET audio_seconds = GREATEST(bot_usage.audio_seconds + $3, 0)",
+                    user_id,
+                    day,
+                    delta,
+                )
+            return sum(per_day.values())
 
     async def add(self, user_id: int, *, audio_seconds: float) -> None:
         await self._pool.execute(

@@ -13,6 +13,7 @@ from bot.i18n import Language, human_size, t
 from bot.intake import effective_limit
 from bot.keyboards import RECORDING_LANGUAGES, SCENARIOS, scenario_label
 from bot.repos.users import UserPrefs
+from bot.routers.library import edit_or_send
 from bot.routing import RouteTable
 from voxpersona.logging import get_logger
 
@@ -77,7 +78,7 @@ async def set_interface_language(query: CallbackQuery, cb: Callback, ctx: BotCon
     await ctx.users.set_interface_language(query.from_user.id, chosen)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(t(chosen, "lang_set"))
+        await edit_or_send(query.message, t(chosen, "lang_set"), None)
 
 
 @routes.callback_query(Action("rl"), F.data)
@@ -88,7 +89,7 @@ async def set_recording_language(
     await ctx.users.set_recording_language(query.from_user.id, code)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(t(lang, "reclang_set", rec=t(lang, f"lang.{code}")))
+        await edit_or_send(query.message, t(lang, "reclang_set", rec=t(lang, f"lang.{code}")), None)
 
 
 @routes.message(Command("scenario"))
@@ -111,6 +112,5 @@ async def set_default_scenario(
     await ctx.users.set_scenario(query.from_user.id, name)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(
-            t(lang, "scenario_default_set", scenario=scenario_label(lang, name))
-        )
+        text = t(lang, "scenario_default_set", scenario=scenario_label(lang, name))
+        await edit_or_send(query.message, text, None)

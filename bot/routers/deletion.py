@@ -3,6 +3,9 @@ confirmation that says it is irreversible."""
 
 from __future__ import annotations
 
+import contextlib
+
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -34,19 +37,36 @@ async def ask_delete_all(message: Message, ctx: BotContext, lang: Language) -> N
 
 @routes.callback_query(Action("da"))
 async def delete_all(query: CallbackQuery, ctx: BotContext, lang: Language) -> None:
+    """Answered at once (deleting everything can outlast the query's life), reported after
+    in the message the button was under."""
     user_id = query.from_user.id
+    await query.answer(t(lang, "delete_all_working"))
+    # Rows (with tombstones) first: a recording still processing is stopped rather than
+    # failing on its vanished audio, and no event in flight recreates one.
+    deleted, busy = await ctx.library.delete_all(user_id)
     try:
         objects = await ctx.library_store.delete_user_objects(user_id)
     except StorageError as exc:
         log.warning("bot.delete_all_failed", user_id=user_id, reason=str(exc))
-        await query.answer(t(lang, "storage_unavailable"), show_alert=True)
+        await report(query, t(lang, "storage_unavailable"))
         return
-    deleted, busy = await ctx.library.delete_all(user_id)
     log.info("bot.deleted_all", user_id=user_id, recordings=deleted, objects=objects, busy=busy)
     text = t(lang, "delete_all_done", count=deleted, objects=objects)
     if busy:
         text += "\n" + t(lang, "delete_all_busy", count=busy)
-    await show(query, text, None)
+    await report(query, text)
+
+
+async def report(query: CallbackQuery, text: str) -> None:
+    """The outcome of an already answered button, in place of the message it was under."""
+    if not isinstance(query.message, Message):
+        return
+    try:
+        await query.message.edit_text(text, reply_markup=None)
+    except TelegramAPIError as exc:  # deleted meanwhile, flood control: say it anew
+        log.info("bot.report_edit_failed", reason=str(exc))
+        with contextlib.suppress(TelegramAPIError):
+            await query.message.answer(text)
 
 
 @routes.callback_query(Action("no"))

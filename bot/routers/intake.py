@@ -3,6 +3,7 @@ groups: limits, fair use, reuse of a finished transcript, the status message, th
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -11,12 +12,13 @@ from datetime import UTC, datetime
 import aiohttp
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction, ChatType
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramMigrateToChat
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import Callback
 from bot.context import BotContext
+from bot.duration import size_lower_bound
 from bot.fair_use import Usage, check_quota
 from bot.filters import Action
 from bot.i18n import Language, human_duration, human_size, t
@@ -24,17 +26,20 @@ from bot.intake import (
     PUBLIC_BOT_API_DOWNLOAD_LIMIT,
     Incoming,
     SpoolFallback,
+    Stored,
     incoming_audio,
+    request_for,
     size_problem,
     store_recording,
     title_and_notes,
 )
 from bot.observability import record_intake
-from bot.relay import NotAudioError, RelayRequest
+from bot.relay import NotAudioError, OverQuotaError, RelayRequest
 from bot.repos.uploads import Upload
 from bot.repos.users import UserPrefs
 from bot.scenario_choice import apply_pending_choice, choose, discard_pending_choice
 from bot.spool import SpoolFullError
+from bot.telegram_files import FileProblem, TelegramFileError
 from voxpersona.contracts.metadata import RecordingMetadata
 from voxpersona.contracts.progress import ProgressMessage, Stage
 from voxpersona.logging import get_logger
@@ -78,12 +83,14 @@ async def _fair_use_problem(
     verdict = ctx.rate.check(user_id, time.monotonic())
     if not verdict.allowed:
         return t(lang, "rate_limited", wait=human_duration(verdict.retry_after, lang))
+    await ctx.usage.settle(user_id)  # real durations of what was transcribed since
     recordings, seconds = await ctx.usage.today(user_id)
     quota = ctx.quota
     verdict = check_quota(
         quota,
         Usage(recordings, seconds),
-        incoming_seconds=float(incoming.duration or 0),
+        # Documents carry no duration: at least what their size holds at the densest format.
+        incoming_seconds=float(incoming.duration or size_lower_bound(incoming.file_size)),
         now=datetime.now(UTC),
     )
     if verdict.allowed:
@@ -185,24 +192,34 @@ async def _upload(
         title=title,
         notes=notes,
     )
-    request = RelayRequest(
-        incoming.file_id, incoming.file_size, metadata, incoming.declared, pending.object_id
+    _, used = await ctx.usage.today(user.id)
+    seconds_left = max(0.0, ctx.quota.audio_minutes * 60 - used)
+    request = request_for(
+        incoming, metadata, ctx.settings, pending.object_id, seconds_left=seconds_left
     )
-    await bot.send_chat_action(pending.chat_id, ChatAction.UPLOAD_DOCUMENT)
-    reply, key = await _store(bot, ctx, fallback, request, metrics)
-    if reply not in ("received", "spooled"):
-        await _show_failure(bot, ctx, pending, reply)
+    with contextlib.suppress(TelegramAPIError):  # only a hint to the user's client
+        await bot.send_chat_action(pending.chat_id, ChatAction.UPLOAD_DOCUMENT)
+    reply, stored = await _store(bot, ctx, fallback, request, metrics)
+    if stored is None:
+        await _show_failure(ctx, pending, reply, left=round(seconds_left / 60))
         return
+    key = stored.key
     await ctx.uploads.record(
         Upload(
-            key, user.id, pending.chat_id, pending.status_id, incoming.file_unique_id, title, notes
+            key,
+            user.id,
+            pending.chat_id,
+            pending.status_id,
+            incoming.file_unique_id,
+            title,
+            notes,
+            charged_seconds=stored.estimated_seconds,
         )
     )
-    await ctx.usage.add(user.id, audio_seconds=float(incoming.duration or 0))
+    await ctx.usage.add(user.id, audio_seconds=stored.estimated_seconds)
     if reply == "spooled":
-        ctx.editor.register(pending.chat_id, pending.status_id, stage=Stage.QUEUED, text="")
-        await bot.edit_message_text(
-            t(lang, "spooled"), chat_id=pending.chat_id, message_id=pending.status_id
+        await ctx.editor.replace(
+            pending.chat_id, pending.status_id, Stage.QUEUED, t(lang, "spooled")
         )
     else:
         await ctx.editor.show(pending.progress(Stage.QUEUED))
@@ -216,8 +233,8 @@ async def _send_status(
     buttons; then it shows the upload."""
     object_id = uuid.uuid4()
     markup = ctx.keyboards.status_scenarios(user_id, object_id, lang, prefs.scenario)
-    status = await source.reply(t(lang, "status_received"), reply_markup=markup)
-    pending = _Pending(user_id, source.chat.id, status.message_id, object_id, lang)
+    status = await reply_following_upgrades(source, t(lang, "status_received"), markup)
+    pending = _Pending(user_id, status.chat.id, status.message_id, object_id, lang)
     ctx.editor.register(
         pending.chat_id,
         pending.status_id,
@@ -229,42 +246,79 @@ async def _send_status(
     return pending
 
 
+async def reply_following_upgrades(
+    source: Message, text: str, markup: InlineKeyboardMarkup | None
+) -> Message:
+    """Reply to ``source``; if its group has just become a supergroup (Telegram: 400 with
+    ``migrate_to_chat_id``), post in the supergroup instead — the recording's chat is then
+    that one, so its progress and result go there too."""
+    try:
+        return await source.reply(text, reply_markup=markup)
+    except TelegramMigrateToChat as exc:
+        log.info(
+            "intake.group_upgraded", chat_id=source.chat.id, new_chat_id=exc.migrate_to_chat_id
+        )
+        bot = source.bot
+        assert bot is not None
+        return await bot.send_message(exc.migrate_to_chat_id, text, reply_markup=markup)
+
+
 async def _store(
     bot: Bot,
     ctx: BotContext,
     fallback: SpoolFallback | None,
     request: RelayRequest,
     metrics: Metrics,
-) -> tuple[str, str]:
-    """Relay the file; the catalogue key of the outcome and the object key (if stored)."""
+) -> tuple[str, Stored | None]:
+    """Relay the file; the catalogue key of the outcome and where it went (if stored).
+
+    Whatever goes wrong ends in a catalogue key: the status message never stays at
+    "storing" (an unexpected error is logged with its traceback and explained as a failure).
+    """
     user_id = request.metadata.user_id
     detail = ""
+    stored: Stored | None = None
     try:
-        reply, key = await store_recording(bot, ctx.store, fallback, request, ctx.settings)
+        stored = await store_recording(bot, ctx.store, fallback, request, ctx.settings)
+        reply = stored.reply
     except NotAudioError as exc:
         log.info("intake.rejected", user_id=user_id, reason="not_audio", detail=str(exc))
-        reply, key = "not_audio", ""
-    except TelegramBadRequest as exc:
-        # A file without a declared size that the Bot API then refuses to hand over.
-        log.info("intake.rejected", user_id=user_id, reason="telegram_refused", detail=str(exc))
-        reply, key = "too_big_telegram", ""
+        reply = "not_audio"
+    except OverQuotaError as exc:
+        # Told before anything is stored or transcribed (the header gave the duration).
+        log.info("intake.rejected", user_id=user_id, reason="fair_use", detail=str(exc))
+        reply = "quota_left_too_short"
+    except TelegramFileError as exc:
+        reply = file_problem_key(exc.problem, local=ctx.settings.telegram.local_api)
+        logged = log.error if exc.problem is FileProblem.LOCAL_UNREADABLE else log.info
+        logged("intake.file_refused", user_id=user_id, reason=exc.problem.value, detail=exc.detail)
+        detail = exc.detail
     except (StorageError, SpoolFullError, OSError, aiohttp.ClientError) as exc:
         # aiohttp.ClientError: the download from Telegram broke off.
         log.error("intake.upload_failed", user_id=user_id, reason=str(exc))
         detail = str(exc)
-        reply, key = "upload_failed", ""
+        reply = "upload_failed"
+    except Exception as exc:  # never leave the status message at "storing"
+        log.exception("intake.upload_crashed", user_id=user_id, reason=type(exc).__name__)
+        detail, reply = type(exc).__name__, "upload_failed"
     record_intake(metrics, reply, detail=detail)
-    return reply, key
+    return reply, stored
 
 
-async def _show_failure(bot: Bot, ctx: BotContext, pending: _Pending, reply: str) -> None:
+def file_problem_key(problem: FileProblem, *, local: bool) -> str:
+    """The catalogue text for a file Telegram would not hand over."""
+    if problem is FileProblem.TOO_BIG:
+        # The 20 MB figure is the public Bot API's; a local server has no such limit.
+        return "too_big_telegram_local" if local else "too_big_telegram"
+    return f"file_{problem.value}"
+
+
+async def _show_failure(ctx: BotContext, pending: _Pending, reply: str, *, left: int) -> None:
     """The status message becomes the explanation (no second message)."""
     discard_pending_choice(ctx, pending.user_id, pending.object_id)
-    ctx.editor.register(pending.chat_id, pending.status_id, stage=Stage.FAILED, text="")
     limit = human_size(PUBLIC_BOT_API_DOWNLOAD_LIMIT, pending.lang)
-    await bot.edit_message_text(
-        t(pending.lang, reply, limit=limit), chat_id=pending.chat_id, message_id=pending.status_id
-    )
+    text = t(pending.lang, reply, limit=limit, left=left)
+    await ctx.editor.replace(pending.chat_id, pending.status_id, Stage.FAILED, text)
 
 
 def build_status_router() -> Router:

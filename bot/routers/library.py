@@ -4,10 +4,11 @@ with the pressing user's id, so nobody reaches another user's recording."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -23,6 +24,8 @@ from voxpersona.logging import get_logger
 
 log = get_logger(__name__)
 routes = RouteTable("library")
+# A flood wait longer than this is not waited out inside a handler.
+MAX_FLOOD_WAIT = 5
 
 
 def recording_id(cb: Callback) -> uuid.UUID | None:
@@ -52,11 +55,29 @@ async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
     """Replace the message the button was under (one message per library session)."""
     await query.answer()
     if isinstance(query.message, Message):
+        await edit_or_send(query.message, text, markup)
+
+
+async def edit_or_send(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit ``message``; "not modified" is success, a flood wait is waited out once, and a
+    message that can no longer be edited (deleted, too old) gets the text as a new one."""
+    for attempt in range(2):
         try:
-            await query.message.edit_text(text, reply_markup=markup)
-        except TelegramBadRequest as exc:
-            if "not modified" not in str(exc):
+            await message.edit_text(text, reply_markup=markup)
+            return
+        except TelegramRetryAfter as exc:
+            if attempt or exc.retry_after > MAX_FLOOD_WAIT:
                 raise
+            await asyncio.sleep(exc.retry_after)
+        except TelegramBadRequest as exc:
+            reason = exc.message.lower()
+            if "not modified" in reason:
+                return
+            if "not found" not in reason and "can't be edited" not in reason:
+                raise
+            log.info("bot.edit_replaced_by_message", chat_id=message.chat.id, reason=exc.message)
+            await message.answer(text, reply_markup=markup)
+            return
 
 
 @routes.message(Command("files"))

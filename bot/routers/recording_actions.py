@@ -111,7 +111,7 @@ async def delete(query: CallbackQuery, cb: Callback, ctx: BotContext, lang: Lang
     if card is None:
         return
     user_id = query.from_user.id
-    if card.leased or card.status == "processing":
+    if card.busy:
         await query.answer(t(lang, "delete_busy"), show_alert=True)
         return
     try:
@@ -144,9 +144,15 @@ async def rerun(query: CallbackQuery, cb: Callback, ctx: BotContext, lang: Langu
         return
     scenario = cb.args[1] if len(cb.args) > 1 and cb.args[1] in SCENARIOS else SCENARIOS[0]
     user_id = query.from_user.id
-    if not await ctx.library.prepare_rerun(user_id, card.id, scenario):
+    if card.status != "done" or card.busy:
         await query.answer(t(lang, "rerun_busy"), show_alert=True)
         return
-    await ctx.reanalysis.request(card, user_id=user_id, interface_language=lang)
+    await ctx.reanalysis.request(
+        card.id,
+        user_id=user_id,
+        scenario=scenario,
+        interface_language=lang,
+        idempotency_key=query.id,
+    )
     log.info("bot.rerun", user_id=user_id, recording_id=str(card.id), scenario=scenario)
     await show(query, t(lang, "scenario_rerun", scenario=scenario_label(lang, scenario)), None)

@@ -102,8 +102,9 @@ TEXTS: dict[str, dict[Literal["ru", "en"], str]] = {
         "en": "🗑 Recordings deleted: {count}. Files removed from storage: {objects}.",
     },
     "delete_all_busy": {
-        "ru": "Ещё обрабатываются: {count} — удалите их, когда они будут готовы.",
-        "en": "Still processing: {count} — delete them once they're ready.",
+        "ru": "Из них ещё обрабатывались: {count} — обработка остановлена, результатов не будет.",
+        "en": "{count} of them were still being processed — processing stopped, no results "
+        "will follow.",
     },
     "delete_all_nothing": {"ru": "Удалять нечего.", "en": "There is nothing to delete."},
 }

@@ -1,1 +1,2 @@
-"""PostgreSQL: versioned migrations and the recordings repository."""
+"""PostgreSQL: the recordings schema, migrations and repository live in
+:mod:`voxpersona.recordings` (shared by the bot and the reactor); these modules re-export them."""

@@ -17,7 +17,6 @@ import asyncpg
 import pytest_asyncio
 
 from bot.app import run_bot
-from reactor.db.migrate import migrate
 from tests.audio import ogg_opus
 from tests.bot_chat import new_user, press, texts, wait_text
 from tests.services import make_bot_settings
@@ -25,6 +24,7 @@ from tests.stacks import Stack
 from voxpersona.contracts.keys import new_audio_key
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.localstack.fake_telegram import FakeTelegram, FakeUser
+from voxpersona.recordings.schema import migrate
 from voxpersona.settings import BotOptions, MinioSettings
 from voxpersona.storage import MinioObjectStore
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from tests.audio import ogg_opus
-from tests.bot_chat import buttons, new_user, press, recordings_of, wait_nth, wait_text
+from tests.bot_chat import (
+    buttons,
+    new_user,
+    press,
+    recordings_of,
+    texts,
+    transcript_count,
+    wait_nth,
+    wait_text,
+)
 from tests.services import RunningServices
 from voxpersona.localstack.fake_openai import (
     FakeTranscript,
@@ -132,3 +142,32 @@ async def test_delete_all_needs_confirmation_and_removes_everything(
     await wait_text(tg, user.id, "No recordings yet")
     tg.user_sends_text(user, "/delete_all")
     await wait_text(tg, user.id, "There is nothing to delete")
+
+
+async def test_delete_all_while_a_recording_is_processed_stops_it_as_the_bot_says(
+    services: RunningServices,
+) -> None:
+    """What the bot tells the user and what happens agree: the recording still processing is
+    deleted with the rest, its processing stops, and no transcript arrives afterwards."""
+    tg = services.telegram
+    user = new_user("en")
+    services.openai.set_latency("transcriptions", 4.0)
+    try:
+        tg.user_sends_voice(user, ogg_opus(0.3, frequency=1700.0), duration=1)
+        async with asyncio.timeout(30):
+            while not [r for r in await recordings_of(services, user.id) if r["lease_until"]]:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        tg.user_sends_text(user, "/delete_all")
+        confirm = await wait_text(tg, user.id, "Delete ALL your recordings (1)")
+        press(tg, user, confirm, "Yes, delete everything")
+        done = await wait_text(tg, user.id, "Recordings deleted: 1")
+        assert "1 of them were still being processed — processing stopped" in (done.text or "")
+        await asyncio.sleep(6.0)  # the transcription's answer came back meanwhile
+    finally:
+        services.openai.set_latency("transcriptions", 0.0)
+    assert transcript_count(tg, user.id) == 0
+    assert not any("processed" in t for t in texts(tg, user.id) if "still being" not in t)
+    assert await recordings_of(services, user.id) == []
+    store = MinioObjectStore(services.reactor_settings.minio)
+    assert await store.list_user_recordings(user.id) == []
+    assert await store.list_objects(store.results_bucket, f"results/{user.id}/") == []

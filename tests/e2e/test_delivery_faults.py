@@ -70,7 +70,9 @@ async def test_telegram_answering_502_for_minutes_then_the_transcript_arrives_on
     telegram = services.telegram
     user = _user(services)
     await _bots_idle(services)
-    telegram.inject_error("sendMessage", status=502, description="Bad Gateway", times=1_000_000)
+    telegram.inject_error(
+        "sendMessage", status=502, description="Bad Gateway", times=1_000_000, chat_id=user.id
+    )
     try:
         key = await upload(services.stack.minio_settings(), user, ogg_opus(0.3, frequency=910.0))
         await wait_row(_dsn(services), key, until="notified_at IS NOT NULL", timeout=60)
@@ -91,9 +93,7 @@ async def test_a_group_upgraded_to_a_supergroup_gets_its_result_and_its_chat_id_
     telegram = services.telegram
     user = _user(services)
     group = FakeChat(id=-(next(_ids)), title="Planning")
-    supergroup = FakeChat(id=-1_000_000_000_000 - next(_ids), type="supergroup", title="Planning")
     telegram.add_chat(group)
-    telegram.add_chat(supergroup)
     minio = services.stack.minio_settings()
     key = str(new_audio_key(user.id, "ogg", now=datetime.now(UTC)))
     meta = RecordingMetadata(user_id=user.id, chat_id=group.id, interface_language="ru")  # type: ignore[call-arg]
@@ -105,10 +105,9 @@ async def test_a_group_upgraded_to_a_supergroup_gets_its_result_and_its_chat_id_
             user.id,
             group.id,
         )
-        # The group is upgraded before the result is sent: Telegram answers with the new id.
-        # The fake answers the next sendMessage whatever its chat: nothing else may be sending.
-        await _bots_idle(services)
-        telegram.inject_error("sendMessage", migrate_to_chat_id=supergroup.id)
+        # The group is upgraded before the result is sent: Telegram answers the old id with
+        # the new one (``migrate_to_chat_id``).
+        supergroup = telegram.upgrade_group(group)
         store = MinioObjectStore(minio)
         await store.put_bytes(
             store.audio_bucket,

@@ -1,5 +1,6 @@
 """Download links are signed for MINIO_PUBLIC_URL (the host users reach), and never posted in a
-group: pressed there, the link goes to the presser's private chat.
+group: the library is not shown there, and a download button pressed there points to the
+private chat (where the link then comes).
 
 A bot of its own (every download a link; its MinIO settings name a public URL, here another
 name of the same S3 server), no reactor: the recording row is written as the reactor would."""
@@ -20,7 +21,7 @@ import pytest_asyncio
 from bot.app import run_bot
 from reactor.db.migrate import migrate
 from tests.audio import ogg_opus
-from tests.bot_chat import has_text, new_user, press, wait_text
+from tests.bot_chat import answers, button_data, has_text, new_user, press, wait_text
 from tests.services import make_bot_settings
 from tests.stacks import Stack
 from voxpersona.contracts.keys import new_audio_key
@@ -75,7 +76,7 @@ async def link_bot(stack: Stack) -> AsyncIterator[LinkBot]:
         await asyncio.wait_for(task, timeout=30)
 
 
-async def test_link_pressed_in_a_group_goes_privately_to_the_presser(link_bot: LinkBot) -> None:
+async def test_links_come_privately_and_never_into_a_group(link_bot: LinkBot) -> None:
     tg = link_bot.telegram
     user = new_user("en", "Dana")
     group = FakeChat(id=-(user.id), title="Team")
@@ -101,15 +102,24 @@ async def test_link_pressed_in_a_group_goes_privately_to_the_presser(link_bot: L
     tg.user_sends_text(user, "/start")  # the user has a private chat with the bot
     await tg.wait_for(lambda: bool(tg.messages_to(user.id)), timeout=10)
 
-    tg.user_sends_text(user, "/files", chat=group)
-    listing = await wait_text(tg, group.id, "Your recordings")
+    tg.user_sends_text(user, "/files")
+    listing = await wait_text(tg, user.id, "Your recordings")
     edits = len(listing.edits)
     press(tg, user, listing, "standup.ogg")
     await tg.wait_for(lambda: len(listing.edits) > edits, timeout=10)
-    press(tg, user, listing, "Download")
+    download = button_data(listing, "Download")
 
+    # In a group: /files and the download button only point to the private chat.
+    tg.user_sends_text(user, "/files", chat=group)
+    pointer = await wait_text(tg, group.id, "private chat")
+    tg.user_presses_button(user, pointer, download)
+    await tg.wait_for(lambda: any("private chat" in text for text in answers(tg)), timeout=10)
+    assert not has_text(tg, user.id, "valid for 5 min")
+
+    tg.user_presses_button(user, listing, download)
     message = await wait_text(tg, user.id, "valid for 5 min")
     assert not has_text(tg, group.id, "X-Amz-Signature")
+    assert not has_text(tg, group.id, "standup")
     url = (message.text or "").split("\n")[-1]
     parts = urlsplit(url)
     assert parts.netloc == urlsplit(link_bot.minio.public_url or "").netloc

@@ -9,9 +9,9 @@ import asyncpg
 import pytest
 
 from bot.schema import required_version, wait_for_schema
-from reactor.db.migrate import migrate
 from tests.stacks import Stack
 from voxpersona.lifecycle import StartupError
+from voxpersona.recordings.schema import migrate
 
 
 async def test_bot_waits_for_the_schema_and_names_what_is_missing(stack: Stack) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,15 +14,22 @@ import pytest
 from aiogram import Bot, Dispatcher, F
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramMigrateToChat,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeAllGroupChats,
     BufferedInputFile,
     CallbackQuery,
     FSInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    MessageEntity,
 )
 
 from voxpersona.localstack.fake_telegram import FakeChat, FakeTelegram, FakeUser
@@ -252,18 +260,46 @@ async def test_get_file_refuses_over_20_mb_in_public_mode(tg: FakeTelegram, bot:
     assert (await bot.get_file(at_limit.file_id)).file_size == 20 * MB
 
 
-async def test_local_mode_serves_files_over_20_mb(tmp_path: Path) -> None:
+async def test_local_mode_serves_files_over_20_mb_from_disk(tmp_path: Path) -> None:
     source = tmp_path / "meeting.oga"
     with source.open("wb") as out:
         for _ in range(21):
             out.write(hashlib.sha256(out.tell().to_bytes(8, "big")).digest() * (MB // 32))
-    async with FakeTelegram(local_mode=True) as local, bot_for(local) as bot:
-        stored = local.add_file_from_path(source)
-        file = await bot.get_file(stored.file_id)
-        await bot.download(file, destination=tmp_path / "copy.oga")
+    files_dir = tmp_path / "bot-api"
+    files_dir.mkdir()
+    async with FakeTelegram(local_mode=True, files_dir=files_dir) as local:
+        api = TelegramAPIServer.from_base(local.base_url, is_local=True)
+        async with Bot(TOKEN, session=AiohttpSession(api=api)) as bot:
+            stored = local.add_file_from_path(source)
+            file = await bot.get_file(stored.file_id)
+            await bot.download(file, destination=tmp_path / "copy.oga")
+            # No /file/ route on a --local server: only the absolute path works.
+            async with aiohttp.ClientSession() as http:
+                url = api.file_url(TOKEN, stored.file_path)
+                async with http.get(url) as response:
+                    assert response.status == 404
 
     assert file.file_size == 21 * MB
+    assert file.file_path == str(files_dir / TOKEN / stored.file_path)
+    assert _mode(file.file_path) == 0o640
+    assert _mode(os.path.dirname(file.file_path)) == 0o750
     assert (tmp_path / "copy.oga").read_bytes() == source.read_bytes()
+
+
+def _mode(path: str) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+async def test_local_mode_answers_get_file_after_the_download(tmp_path: Path) -> None:
+    async with FakeTelegram(local_mode=True) as local, bot_for(local) as bot:
+        local.download_bytes_per_second = 4 * MB
+        stored = local.add_file(b"OggS" + bytes(2 * MB))
+        started = asyncio.get_running_loop().time()
+        file = await bot.get_file(stored.file_id)
+        elapsed = asyncio.get_running_loop().time() - started
+        assert file.file_path is not None
+        assert _mode(file.file_path) == 0o640
+    assert elapsed >= 0.45  # 2 MB at 4 MB/s
 
 
 async def test_long_polling_returns_as_soon_as_an_update_arrives(
@@ -412,3 +448,119 @@ async def test_service_methods_answer_in_telegram_shapes(tg: FakeTelegram, bot: 
         "setMyCommands",
         "deleteMyCommands",
     ]
+
+
+async def test_upgraded_group_refuses_every_method_with_migrate_to_chat_id(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    group = FakeChat(id=-4242, title="Planning")
+    tg.user_sends_text(USER, "hello", chat=group)
+    status = await bot.send_message(group.id, "Transcribing…")
+    supergroup = tg.upgrade_group(group)
+
+    assert str(supergroup.id).startswith("-100")
+    for attempt in (
+        bot.send_message(group.id, "result"),
+        bot.edit_message_text("done", chat_id=group.id, message_id=status.message_id),
+        bot.send_chat_action(group.id, "typing"),
+    ):
+        with pytest.raises(TelegramMigrateToChat) as caught:
+            await attempt
+        assert caught.value.migrate_to_chat_id == supergroup.id
+        assert "upgraded to a supergroup" in caught.value.message
+    sent = await bot.send_message(supergroup.id, "result")
+    assert sent.chat.type == "supergroup"
+    updates = await bot.get_updates(offset=0, timeout=0)
+    migrations = [u.message for u in updates if u.message and u.message.migrate_to_chat_id]
+    assert [m.migrate_to_chat_id for m in migrations] == [supergroup.id]
+
+
+async def test_flood_limits_per_chat_answer_429_with_retry_after(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    group = FakeChat(id=-777, title="Busy")
+    tg.add_chat(USER)
+    tg.add_chat(group)
+    tg.enable_flood_limits()
+    for n in range(3):  # a short burst in a private chat is fine
+        await bot.send_message(USER.id, f"part {n}")
+    with pytest.raises(TelegramRetryAfter) as caught:
+        await bot.send_message(USER.id, "one too many")
+    assert 1 <= caught.value.retry_after <= 3
+    for n in range(20):  # groups: 20 a minute
+        await bot.send_message(group.id, f"line {n}")
+    with pytest.raises(TelegramRetryAfter) as in_group:
+        await bot.send_message(group.id, "21st")
+    assert 1 <= in_group.value.retry_after <= 60
+    assert len(tg.messages_to(USER.id)) == 3  # refused messages never arrive
+
+    await asyncio.sleep(caught.value.retry_after)
+    await bot.send_message(USER.id, "after waiting")  # the window moved on
+    tg.reset()
+    for n in range(5):
+        await bot.send_message(USER.id, f"limits off again {n}")
+
+
+async def test_callback_queries_expire_and_are_answered_once(tg: FakeTelegram, bot: Bot) -> None:
+    sent = await bot.send_message(*_known_chat(tg), "pick")
+    fresh = tg.user_presses_button(USER, sent.model_dump(mode="json"), "a")
+    old = tg.user_presses_button(USER, sent.model_dump(mode="json"), "b")
+    tg.expire_callback_queries()
+    later = tg.user_presses_button(USER, sent.model_dump(mode="json"), "c")
+
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(fresh["id"])
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(old["id"])
+    assert await bot.answer_callback_query(later["id"]) is True
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(later["id"])
+
+
+def _known_chat(tg: FakeTelegram) -> tuple[int]:
+    tg.add_chat(USER)
+    return (USER.id,)
+
+
+async def test_command_menus_resolve_by_scope_and_language(tg: FakeTelegram, bot: Bot) -> None:
+    await bot.set_my_commands(
+        [BotCommand(command="files", description="Мои записи")], language_code="ru"
+    )
+    await bot.set_my_commands([BotCommand(command="files", description="My recordings")])
+    await bot.set_my_commands(
+        [BotCommand(command="transcribe", description="Transcribe")],
+        scope=BotCommandScopeAllGroupChats(),
+    )
+    with pytest.raises(TelegramBadRequest, match="BOT_COMMAND_INVALID"):
+        await bot.set_my_commands([BotCommand(command="Bad-Name", description="x")])
+
+    assert tg.menus.shown_to("ru")[0]["description"] == "Мои записи"
+    assert tg.menus.shown_to("es")[0]["description"] == "My recordings"  # the default menu
+    assert [c["command"] for c in tg.menus.shown_to("ru", chat_type="group")] == ["transcribe"]
+    ru = await bot.get_my_commands(language_code="ru")
+    assert [c.description for c in ru] == ["Мои записи"]
+
+
+async def test_entities_outside_the_text_are_refused(tg: FakeTelegram, bot: Bot) -> None:
+    chat_id = _known_chat(tg)[0]
+    ok = await bot.send_message(
+        chat_id, "👍 bold", entities=[MessageEntity(type="bold", offset=3, length=4)]
+    )
+    assert ok.entities is not None
+    assert ok.entities[0].offset == 3
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        # "👍" is two UTF-16 units: the text is 7 units long, not 6.
+        await bot.send_message(
+            chat_id, "👍 bold", entities=[MessageEntity(type="bold", offset=3, length=5)]
+        )
+
+
+async def test_injected_errors_can_target_one_chat(tg: FakeTelegram, bot: Bot) -> None:
+    other = FakeUser(id=434343)
+    tg.add_chat(USER)
+    tg.add_chat(other)
+    tg.inject_error("sendMessage", status=502, description="Bad Gateway", chat_id=USER.id)
+    await bot.send_message(other.id, "not this chat")
+    with pytest.raises(TelegramServerError, match="Bad Gateway"):
+        await bot.send_message(USER.id, "this one")
+    await bot.send_message(USER.id, "and only once")

@@ -17,7 +17,6 @@ from minio.commonconfig import ENABLED, Filter
 from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 from pydantic import SecretStr
 
-from reactor.db.migrate import migrate
 from tests.cli import run_voxpersona
 from voxpersona.cli.health import health_report
 from voxpersona.contracts.subjects import StreamNames
@@ -25,6 +24,7 @@ from voxpersona.jetstream import ensure_durable
 from voxpersona.localstack.fake_openai import FakeOpenAI
 from voxpersona.localstack.stack import LocalStack
 from voxpersona.observability.health import exit_code
+from voxpersona.recordings.schema import migrate
 from voxpersona.settings import OpenAISettings, ReactorSettings, VoxSettings
 from voxpersona.storage import MinioObjectStore
 
@@ -70,6 +70,7 @@ async def _prepare(stack: LocalStack) -> None:
         for stream, durable, subject in (
             (names.events_stream, names.reactor_durable, names.events_subject),
             (names.results_stream, names.bot_durable, names.results_subject),
+            (names.commands_stream, names.commands_durable, names.commands_subject),
         ):
             await ensure_durable(
                 js, stream=stream, durable=durable, subject=subject, ack_wait=30, max_deliver=3

@@ -15,7 +15,6 @@ import pytest_asyncio
 from structlog.testing import capture_logs
 
 from reactor.app import build_transcriber, transcribe_options
-from reactor.db.recordings import Recordings
 from reactor.pipeline import Outcome, PipelineDeps, handle_event
 from reactor.results import ResultPublisher
 from tests.audio import ogg_opus
@@ -30,6 +29,7 @@ from tests.reactor_harness import (
     wait_row,
 )
 from tests.services import RunningServices
+from voxpersona.recordings import Recordings
 from voxpersona.storage import MinioObjectStore
 
 USER = 5

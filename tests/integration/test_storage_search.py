@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest_asyncio
 
-from reactor.db.migrate import migrate
 from tests.stacks import Stack
+from voxpersona.recordings.schema import migrate
 from voxpersona.storage.search import RecordingFilter, RecordingSearch
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.dispatching import GROUP_MENU, PRIVATE_MENU
 from bot.i18n import CATALOGUE
 from bot.keyboards import RECORDING_LANGUAGES, SCENARIOS
-from bot.texts import access, commands, intake, library
+from bot.routers.intake import file_problem_key
+from bot.telegram_files import FileProblem
+from bot.texts import access, botapi, commands, intake, library
 from voxpersona.contracts.progress import Stage
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
@@ -45,6 +48,12 @@ def test_dynamic_keys_exist() -> None:
         *(f"rec_status.{status}" for status in ("processing", "done", "failed")),
         "btn_ui_ru",
         "btn_ui_en",
+        *(f"menu.{name}" for name in (*PRIVATE_MENU, *GROUP_MENU)),
+        *(
+            file_problem_key(problem, local=local)
+            for problem in FileProblem
+            for local in (False, True)
+        ),
     ]
     assert [key for key in dynamic if key not in CATALOGUE] == []
 
@@ -58,7 +67,7 @@ def test_both_languages_with_the_same_placeholders(key: str) -> None:
 
 
 def test_no_key_is_defined_twice() -> None:
-    modules = (commands.TEXTS, intake.TEXTS, library.TEXTS, access.TEXTS)
+    modules = (commands.TEXTS, intake.TEXTS, library.TEXTS, access.TEXTS, botapi.TEXTS)
     seen: set[str] = set()
     for texts in modules:
         assert not seen & set(texts), seen & set(texts)

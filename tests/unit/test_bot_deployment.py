@@ -29,6 +29,18 @@ def test_local_bot_api_server_is_an_optional_profile_sharing_its_files() -> None
     assert "telegram_bot_api" in compose()["volumes"]
 
 
+def test_bot_reads_the_local_servers_files_through_its_group() -> None:
+    """aiogram/telegram-bot-api runs as uid/gid 101 with folders 0750 and files 0640; the bot
+    (uid 10001, see the Dockerfile) needs group 101 and the path mapping settings."""
+    bot = compose()["services"]["bot"]
+    assert "101" in [str(group) for group in bot["group_add"]]
+    env = bot["environment"]
+    assert env["TELEGRAM_LOCAL_FILES_DIR"] == "/var/lib/telegram-bot-api"
+    assert "TELEGRAM_LOCAL_SERVER_DIR" in env
+    assert "TELEGRAM_GET_FILE_TIMEOUT" in env
+    assert "--uid 10001" in (ROOT / "Dockerfile").read_text()
+
+
 def test_bot_gets_its_access_and_fair_use_settings() -> None:
     env = compose()["services"]["bot"]["environment"]
     for name in (

@@ -14,14 +14,11 @@ from bot.exports import ExportFormat
 from bot.i18n import human_duration
 from bot.intake import effective_limit, title_and_notes
 from bot.keyboards import SCENARIOS, Keyboards
-from bot.reanalysis import reanalysis_event
 from bot.repos.library import Card, TranscriptRow
 from bot.search_query import BadDateError, parse_search
 from bot.views import card_text, export_filename, list_label, pages, transcript_document
 from reactor.chunking import Chunk
-from reactor.recording_input import new_recording
 from reactor.transcribing import ChunkTracker
-from voxpersona.contracts.events import EventKind, parse_notification
 from voxpersona.settings import (
     BotSettings,
     DatabaseSettings,
@@ -148,20 +145,6 @@ def test_every_button_fits_telegrams_64_bytes_and_verifies() -> None:
     assert exports == [f.value for f in ExportFormat]
     statuses = [signer.verify(user, d).args[1] for d in data if d and d.startswith("sc:")]
     assert statuses == list(SCENARIOS)
-
-
-def test_reanalysis_event_is_read_by_the_reactor_as_the_same_recording() -> None:
-    payload = reanalysis_event(card(size_bytes=1234), user_id=42, interface_language="en")
-    event = parse_notification(payload)
-    assert event.kind is EventKind.CREATED
-    assert (event.bucket, event.key, event.etag, event.size) == (
-        "voxpersona-audio",
-        KEY,
-        "abc123",
-        1234,
-    )
-    recording = new_recording(event)
-    assert (recording.user_id, recording.chat_id) == (42, 42)
 
 
 def test_chunk_tracker_sums_chunks_and_names_the_current_one() -> None:

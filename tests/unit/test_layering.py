@@ -4,6 +4,7 @@ shared package never imports the services' internals."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,36 @@ def test_storage_and_contracts_do_not_depend_on_the_services() -> None:
         if module.split(".")[0] in {"bot", "reactor"}
     }
     assert offending == set()
+
+
+def test_the_bot_never_imports_the_reactor() -> None:
+    offending = {
+        (path, module)
+        for path, module in imported_modules(ROOT / "bot")
+        if module.split(".")[0] == "reactor"
+    }
+    assert offending == set()
+
+
+_RECORDINGS_TABLES = r"(recordings|analysis_steps|recording_tombstones|recording_purges)\b"
+_WRITE = re.compile(rf"(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+{_RECORDINGS_TABLES}", re.I)
+_ANY_SQL = re.compile(rf"(FROM|JOIN|INTO|UPDATE)\s+{_RECORDINGS_TABLES}", re.I)
+
+
+def sql_hits(folder: Path, pattern: re.Pattern[str]) -> set[str]:
+    return {
+        str(path.relative_to(ROOT))
+        for path in folder.rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+    }
+
+
+def test_only_the_recordings_module_writes_recordings() -> None:
+    writers = set()
+    for folder in ("bot", "reactor", "voxpersona"):
+        writers |= sql_hits(ROOT / folder, _WRITE)
+    assert writers == {"voxpersona/recordings/repository.py"}
+
+
+def test_the_bot_runs_no_sql_on_recordings() -> None:
+    assert sql_hits(ROOT / "bot", _ANY_SQL) == set()

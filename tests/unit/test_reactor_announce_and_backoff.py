@@ -6,8 +6,8 @@ import dataclasses
 import uuid
 
 from reactor.announce import owed_message
-from reactor.db.recordings import Recording
 from voxpersona.contracts.results import RecordingStatus
+from voxpersona.recordings import Recording
 
 BASE = Recording(
     id=uuid.uuid4(),

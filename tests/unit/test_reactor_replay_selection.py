@@ -9,9 +9,13 @@ from urllib.parse import quote_plus
 from reactor.replay_selection import (
     HEADER_REPLAY_OF,
     Decision,
+    RecordingState,
     ReplayFilter,
     StoredEvent,
     decide,
+    force_token,
+    is_first,
+    message_id,
     select,
 )
 
@@ -62,3 +66,44 @@ def test_decisions() -> None:
     assert decide(created, None, force=False) is Decision.REPLAY
     assert decide(created, "processing", force=True) is Decision.REPLAY
     assert decide(removed, None, force=True) is Decision.REPLAY
+
+
+def removal(seq: int, sequencer: str) -> StoredEvent:
+    event = "s3:ObjectRemoved:Delete"
+    obj = {"key": quote_plus(KEY, safe=""), "sequencer": sequencer}
+    record = {"eventName": event, "s3": {"bucket": {"name": "b"}, "object": obj}}
+    data = json.dumps({"EventName": event, "Key": f"b/{KEY}", "Records": [record]}).encode()
+    return StoredEvent(seq=seq, time=T0, data=data, headers={})
+
+
+def test_one_replay_per_recording_and_run_with_one_force_token() -> None:
+    """MinIO's duplicate delivery, a dead-letter requeue copy and an older bot's forged
+    re-analysis event of one object version are one recording: replayed once per run."""
+    other_key = KEY.replace("5b0f", "6c1a")
+    events = [stored(1), stored(2), stored(3, **{"VP-Force": "requeue-x"}), stored(4, other_key)]
+    candidates = [c for c in (select(e, ReplayFilter()) for e in events) if c is not None]
+    assert len(candidates) == 4
+    seen: set[str] = set()
+    assert [c.stored.seq for c in candidates if is_first(c, seen)] == [1, 4]
+    assert len({force_token("run1", c) for c in candidates}) == 2
+    assert len({message_id("run1", c) for c in candidates}) == 2
+    assert force_token("run1", candidates[0]) != force_token("run2", candidates[0])
+
+
+def test_removals_are_deduplicated_per_event_not_per_key() -> None:
+    found = [
+        select(e, ReplayFilter()) for e in (removal(1, "A1"), removal(2, "A1"), removal(3, "B2"))
+    ]
+    seen: set[str] = set()
+    assert [c is not None and is_first(c, seen) for c in found] == [True, False, True]
+
+
+def test_a_finished_transcript_whose_audio_is_gone_is_never_forced() -> None:
+    created = select(stored(1), ReplayFilter())
+    assert created is not None
+    gone_done = RecordingState("done", audio_present=False)
+    gone_failed = RecordingState("failed", audio_present=False)
+    assert decide(created, gone_done, force=True) is Decision.SKIP_AUDIO_GONE
+    assert decide(created, gone_done, force=False) is Decision.SKIP_DONE
+    assert decide(created, gone_failed, force=False) is Decision.SKIP_AUDIO_GONE
+    assert decide(created, RecordingState("failed"), force=False) is Decision.FORCE

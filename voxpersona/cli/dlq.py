@@ -99,8 +99,10 @@ async def requeue(js: JetStreamContext, names: StreamNames, ids: list[int]) -> l
             await js.delete_msg(names.dead_letter_stream, letter_id)
             done.append(letter_id)
             continue
+        # A dead command goes back to the commands subject (applied at most once by its id).
+        is_command = stored.headers.get(HEADER_SUBJECT) == names.commands_subject
         await js.publish(
-            names.events_subject,
+            names.commands_subject if is_command else names.events_subject,
             stored.data,
             headers={
                 HEADER_FORCE: f"requeue-{letter_id}",

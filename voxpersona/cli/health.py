@@ -10,7 +10,6 @@ import asyncio
 from typing import Any
 
 from reactor.app import chosen_engine, secrets_of
-from reactor.db.migrate import load_migrations
 from voxpersona.logging import SecretRedactor
 from voxpersona.observability.health import HealthReport, exit_code
 from voxpersona.observability.probes.minio_probe import probe_minio
@@ -18,6 +17,7 @@ from voxpersona.observability.probes.nats_probe import probe_nats
 from voxpersona.observability.probes.postgres_probe import probe_postgres
 from voxpersona.observability.probes.transcriber_probe import probe_transcriber
 from voxpersona.observability.report import render_json, render_table
+from voxpersona.recordings.schema import load_migrations
 from voxpersona.settings import ReactorSettings, load_reactor_settings
 
 

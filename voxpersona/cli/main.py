@@ -28,6 +28,7 @@ COMMANDS = {
     "storage": "MinIO buckets, rules and health",
     "migrate": "upload legacy recordings into MinIO (validate, rollback)",
     "models": "Whisper models for the local engine: fetch ahead of time",
+    "diarization": "speaker models: fetch one ahead of time, check one loads",
 }
 
 

@@ -19,12 +19,12 @@ import nats
 from nats.aio.msg import Msg
 
 from reactor.app import run_reactor, secrets_of
-from reactor.db.recordings import recording_id_for
 from voxpersona.cli.localenv import services
 from voxpersona.contracts.keys import new_audio_key
 from voxpersona.contracts.metadata import RecordingMetadata
 from voxpersona.contracts.results import RecordingStatus, ResultMessage
 from voxpersona.logging import configure_logging
+from voxpersona.recordings import recording_id_for
 from voxpersona.settings import ReactorSettings, load_reactor_settings
 from voxpersona.sniffing import SNIFF_BYTES, sniff_audio
 from voxpersona.storage import MinioObjectStore

@@ -1,6 +1,7 @@
 """``voxpersona replay``: publish copies of stored MinIO events so the reactors process them
 again. Selects by time range, stream sequence range, key prefix, user id or event name;
-``--dry-run`` lists; done recordings are skipped unless ``--force``."""
+``--dry-run`` lists; done recordings are skipped unless ``--force``. Each recording is
+replayed once per run (its first selected event), with one force token per recording and run."""
 
 from __future__ import annotations
 
@@ -19,10 +20,21 @@ from nats.js import JetStreamContext
 
 from reactor import stream_reader
 from reactor.dead_letters import HEADER_FORCE
-from reactor.replay_selection import HEADER_REPLAY_OF, Candidate, Decision, ReplayFilter, decide
+from reactor.replay_selection import (
+    HEADER_REPLAY_OF,
+    Candidate,
+    Decision,
+    RecordingState,
+    ReplayFilter,
+    decide,
+    force_token,
+    is_first,
+    message_id,
+)
 from reactor.replay_selection import select as select_event
 from voxpersona.cli.progress import ProgressBar
 from voxpersona.contracts.subjects import StreamNames
+from voxpersona.recordings import Recordings
 from voxpersona.settings import DatabaseSettings, NatsSettings, load_settings
 
 
@@ -36,20 +48,25 @@ class ReplaySummary:
         return (
             f"scanned {self.scanned} events: {verb} {self.decisions[Decision.REPLAY]}, "
             f"{'would force' if dry_run else 'forced'} {self.decisions[Decision.FORCE]}, "
-            f"skipped {self.decisions[Decision.SKIP_DONE]} already done"
+            f"skipped {self.decisions[Decision.SKIP_DONE]} already done, "
+            f"{self.decisions[Decision.SKIP_DUPLICATE]} duplicate, "
+            f"{self.decisions[Decision.SKIP_AUDIO_GONE]} done with audio gone"
         )
 
 
-async def _statuses(dsn: str, candidates: list[Candidate]) -> dict[uuid.UUID, str]:
+async def _states(dsn: str, candidates: list[Candidate]) -> dict[uuid.UUID, RecordingState]:
     ids = [c.recording_id for c in candidates if c.recording_id is not None]
     if not ids:
         return {}
-    conn = await asyncpg.connect(dsn)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
     try:
-        rows = await conn.fetch("SELECT id, status FROM recordings WHERE id = ANY($1::uuid[])", ids)
+        found = await Recordings(pool).replay_states(ids)
     finally:
-        await conn.close()
-    return {row["id"]: row["status"] for row in rows}
+        await pool.close()
+    return {
+        rid: RecordingState(status, audio_present=present)
+        for rid, (status, present) in found.items()
+    }
 
 
 async def _candidates(
@@ -84,21 +101,24 @@ async def replay(
     """Select, decide, and (unless ``dry_run``) publish the copies; return the counts."""
     summary = ReplaySummary()
     summary.scanned, candidates = await _candidates(js, names, wanted)
-    statuses = await _statuses(dsn, candidates)
+    states = await _states(dsn, candidates)
     run = uuid.uuid4().hex[:8]
     bar = ProgressBar(len(candidates), "events")
+    seen: set[str] = set()
     for candidate in candidates:
         rid = candidate.recording_id
-        decision = decide(candidate, statuses.get(rid) if rid else None, force=force)
+        decision = decide(candidate, states.get(rid) if rid else None, force=force)
+        if not is_first(candidate, seen):
+            decision = Decision.SKIP_DUPLICATE
         summary.decisions[decision] += 1
         seq, event = candidate.stored.seq, candidate.event
         if dry_run:
             stamp = candidate.stored.time.isoformat() if candidate.stored.time else "-"
             print(f"{seq}\t{stamp}\t{event.event_name}\t{event.key}\t{decision}", file=out)
-        elif decision is not Decision.SKIP_DONE:
-            headers = {HEADER_REPLAY_OF: str(seq), "Nats-Msg-Id": f"replay:{seq}:{run}"}
+        elif decision in (Decision.REPLAY, Decision.FORCE):
+            headers = {HEADER_REPLAY_OF: str(seq), "Nats-Msg-Id": message_id(run, candidate)}
             if decision is Decision.FORCE:
-                headers[HEADER_FORCE] = f"replay-{run}-{seq}"
+                headers[HEADER_FORCE] = force_token(run, candidate)
             await js.publish(names.events_subject, candidate.stored.data, headers=headers)
         bar.advance()
     bar.close()

@@ -10,7 +10,12 @@ import nats
 
 from voxpersona.consumer import server_max_deliver
 from voxpersona.contracts.subjects import StreamNames
-from voxpersona.jetstream import ensure_all, ensure_bot_consumer, ensure_reactor_consumer
+from voxpersona.jetstream import (
+    ensure_all,
+    ensure_bot_consumer,
+    ensure_commands_consumer,
+    ensure_reactor_consumer,
+)
 from voxpersona.settings import NatsSettings, VoxSettings, load_settings
 
 
@@ -27,7 +32,11 @@ async def run_streams_init() -> None:
         names = StreamNames()
         js = nc.jetstream()
         await ensure_all(js, names, retention_days=vox.event_retention_days)
-        await ensure_reactor_consumer(js, names, **reactor_consumer_options(vox))
+        options = reactor_consumer_options(vox)
+        await ensure_reactor_consumer(js, names, **options)
+        await ensure_commands_consumer(
+            js, names, ack_wait=options["ack_wait"], max_deliver=options["max_deliver"]
+        )
         await ensure_bot_consumer(
             js,
             names,
@@ -38,8 +47,8 @@ async def run_streams_init() -> None:
         )
         print(
             f"streams ready: {names.events_stream}, {names.results_stream}, "
-            f"{names.dead_letter_stream}; consumers ready: {names.reactor_durable}, "
-            f"{names.bot_durable}"
+            f"{names.dead_letter_stream}, {names.commands_stream}; consumers ready: "
+            f"{names.reactor_durable}, {names.commands_durable}, {names.bot_durable}"
         )
     finally:
         await nc.close()

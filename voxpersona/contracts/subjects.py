@@ -26,3 +26,8 @@ class StreamNames:
     dead_letter_subject: str = "voxpersona.dlq"
     # nats-server's MAX_DELIVERIES advisories for the streams above, kept for the backstop.
     advisory_stream: str = "VOXPERSONA_ADVISORIES"
+    # Requests to do work again (re-analysis, a scenario chosen later), from the bot to the
+    # reactors: their own stream and durable, never forged MinIO events.
+    commands_stream: str = "VOXPERSONA_COMMANDS"
+    commands_subject: str = "voxpersona.commands.recordings"
+    commands_durable: str = "reactor-commands"

@@ -10,9 +10,12 @@ aiogram ``Bot`` talks to it through a base URL exactly as to a local Bot API ser
             ...  # run the dispatcher, then: await tg.wait_for_messages(1, count=1)
 
 Tests drive it in-process: ``user_sends_*`` queue incoming updates, ``sent``/``messages_to``
-show what the bot did, ``inject_error``/``set_latency`` simulate a misbehaving Telegram.
+show what the bot did, ``inject_error``/``set_latency`` simulate a misbehaving Telegram (a 502
+on demand: ``inject_error(method, status=502, description="Bad Gateway")``).
 Behaviour follows the real API where the bot can tell (limits, error descriptions, long
-polling, offsets, ``allowed_updates``), not in everything (no inline mode, no media groups).
+polling, offsets, ``allowed_updates``, ``--local`` file paths, group upgrades, per-chat flood
+limits, expiring callback queries, command menus per scope and language), not in everything
+(no inline mode, no media groups). Each rule names the server source or document it mirrors.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import mimetypes
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -42,6 +48,7 @@ from voxpersona.localstack.fake_telegram_models import (
     bad_request,
     int_param,
 )
+from voxpersona.localstack.fake_telegram_rules import checked_commands, entity_problem
 
 __all__ = ["BotMessage", "FakeChat", "FakeFile", "FakeTelegram", "FakeUser", "SentCall"]
 
@@ -50,6 +57,12 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 _CHUNK = 64 * 1024
 _UNRECORDED = frozenset({"getUpdates", "getMe"})
+# Methods that put a message into a chat, counted by the per-chat flood limits.
+_FLOOD_COUNTED = frozenset({"sendMessage", "sendDocument", "editMessageText"})
+# A --local server keeps downloaded files under --dir/<token>/<folder>/ as its own user
+# (uid 101 in the aiogram/telegram-bot-api image): directories 0750, files 0640.
+LOCAL_DIR_MODE = 0o750
+LOCAL_FILE_MODE = 0o640
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -88,25 +101,31 @@ _Handler = Callable[[_Call], Awaitable[Any]]
 class FakeTelegram(TelegramWorld):
     """The fake Bot API server; the test-side API comes from :class:`TelegramWorld`.
 
-    ``local_mode=False`` applies the public Bot API's 20 MB ``getFile`` limit; ``True``
-    behaves like a local Bot API server without it. In both modes ``file_path`` is relative
-    and downloads go through ``/file/bot<token>/<file_path>`` (as a local server started
-    without ``--local`` does; absolute ``--local`` paths are not simulated). Use it from one
-    event loop: the test-side methods are plain calls on the server's own state.
+    ``local_mode=False`` is the public Bot API: ``getFile`` refuses files over 20 MB and
+    answers a relative ``file_path`` served under ``/file/bot<token>/<file_path>``.
+    ``local_mode=True`` is a server started with ``--local`` (telegram-bot-api/Client.cpp): no
+    size limit, ``getFile`` answers only after the server has downloaded the whole file
+    (``download_bytes_per_second`` paces that) with its *absolute* path under ``files_dir``
+    (``--dir``; a temporary folder by default), and there is no ``/file/`` route at all — the
+    bot must read the file from disk. Use it from one event loop: the test-side methods are
+    plain calls on the server's own state.
     """
 
     def __init__(
         self,
         *,
         local_mode: bool = False,
+        files_dir: Path | None = None,
         bot_username: str = "voxpersona_test_bot",
         bot_id: int = 100000,
     ) -> None:
         super().__init__(bot_username=bot_username, bot_id=bot_id)
         self.local_mode = local_mode
+        self.files_dir = files_dir
+        self._own_files_dir = False
+        self.download_bytes_per_second: float | None = None
         self.host = "127.0.0.1"
         self.port = 0
-        self.commands: list[JsonDict] = []
         self._closing = False
         self._runner: web.AppRunner | None = None
         handlers: dict[str, _Handler] = {
@@ -149,6 +168,9 @@ class FakeTelegram(TelegramWorld):
         await web.TCPSite(self._runner, host, port).start()
         self._closing = False
         self.host, self.port = host, int(self._runner.addresses[0][1])
+        if self.local_mode and self.files_dir is None:
+            self.files_dir = Path(tempfile.mkdtemp(prefix="fake-bot-api-"))
+            self._own_files_dir = True
 
     async def stop(self) -> None:
         """Stop listening; pending long polls are answered with no updates first."""
@@ -157,6 +179,9 @@ class FakeTelegram(TelegramWorld):
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._own_files_dir and self.files_dir is not None:
+            shutil.rmtree(self.files_dir, ignore_errors=True)
+            self.files_dir, self._own_files_dir = None, False
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -180,7 +205,8 @@ class FakeTelegram(TelegramWorld):
             return error.response()
         call = _Call(name, params, uploads)
         try:
-            self._raise_injected(name)
+            self._raise_injected(name, params)
+            self._refuse_migrated(params)
             result = await handler(call)
         except ApiError as error:
             self._record(call, None, error)
@@ -190,6 +216,9 @@ class FakeTelegram(TelegramWorld):
 
     async def _on_file(self, request: web.Request) -> web.StreamResponse:
         self._note_token(request.match_info["token"])
+        if self.local_mode:
+            # A --local server serves no files over HTTP: getFile gave an absolute path.
+            return ApiError(404, "Not Found").response()
         file = self._paths.get(request.match_info["file_path"])
         if file is None:
             return ApiError(404, "Not Found").response()
@@ -213,10 +242,35 @@ class FakeTelegram(TelegramWorld):
         if seconds > 0:
             await asyncio.sleep(seconds)
 
-    def _raise_injected(self, method: str) -> None:
+    def _raise_injected(self, method: str, params: JsonDict) -> None:
         queue = self._errors.get(method.lower())
-        if queue:
-            raise queue.popleft()
+        if not queue:
+            return
+        chat_id = wire.id_value(params.get("chat_id"))
+        for entry in queue:
+            error, only_chat = entry
+            if only_chat is None or only_chat == chat_id:
+                queue.remove(entry)
+                raise error
+
+    def _refuse_migrated(self, params: JsonDict) -> None:
+        """A basic group that became a supergroup refuses every method naming it
+        (telegram-bot-api/Client.cpp check_chat_access: ``upgraded_to_supergroup_id``)."""
+        chat_id = wire.id_value(params.get("chat_id"))
+        if isinstance(chat_id, int) and chat_id in self._migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self._migrated[chat_id],
+            )
+
+    def _count_message(self, chat: JsonDict) -> None:
+        """Per-chat flood limits (Bot FAQ): 429 with ``retry_after`` past them, in the
+        wording telegram-bot-api/Client.cpp gives FLOOD_WAIT (``get_retry_after_time``)."""
+        is_group = chat.get("type") != "private"
+        retry_after = self.flood.check(chat["id"], is_group, time.monotonic())
+        if retry_after is not None:
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     def _record(self, call: _Call, result: Any, error: ApiError | None) -> None:
         if call.method in _UNRECORDED:
@@ -288,38 +342,87 @@ class FakeTelegram(TelegramWorld):
             "pending_update_count": len(self._updates),
         }
 
+    @property
+    def commands(self) -> list[JsonDict]:
+        """The menu of the default scope without a language (what most tests set)."""
+        return self.menus.get(None, "")
+
     async def _set_my_commands(self, call: _Call) -> bool:
-        commands = call.params.get("commands")
-        if not isinstance(commands, list):
-            raise bad_request("commands must be an array")
-        self.commands = commands
+        try:
+            commands = checked_commands(call.params.get("commands"))
+        except ValueError as exc:
+            raise bad_request(str(exc)) from None
+        self.menus.set(call.params.get("scope"), self._language_code(call.params), commands)
         return True
 
     async def _delete_my_commands(self, call: _Call) -> bool:
-        self.commands = []
+        self.menus.set(call.params.get("scope"), self._language_code(call.params), [])
         return True
 
     async def _get_my_commands(self, call: _Call) -> list[JsonDict]:
-        return self.commands
+        return self.menus.get(call.params.get("scope"), self._language_code(call.params))
+
+    @staticmethod
+    def _language_code(params: JsonDict) -> str:
+        # Bot API: "A two-letter ISO 639-1 language code" or empty (all users of the scope).
+        code = str(params.get("language_code") or "")
+        if code and not (len(code) == 2 and code.isalpha() and code.islower()):
+            raise bad_request("invalid language code specified")
+        return code
 
     async def _get_file(self, call: _Call) -> JsonDict:
+        # telegram-bot-api/Client.cpp process_get_file_query / do_get_file / on_update_file.
         file = self._files.get(str(call.params.get("file_id", "")))
         if file is None:
             raise bad_request("invalid file_id")
         if not self.local_mode and file.file_size > PUBLIC_DOWNLOAD_LIMIT:
             raise bad_request("file is too big")
-        return file.to_api()
+        if not self.local_mode:
+            return file.to_api()
+        # --local: the answer waits for the server's own download of the whole file, then
+        # names it by its absolute path on the server's disk (Client.cpp JsonFile).
+        if self.download_bytes_per_second:
+            await asyncio.sleep(file.file_size / self.download_bytes_per_second)
+        path = await asyncio.to_thread(self._materialise, file)
+        return {**file.to_api(), "file_path": str(path)}
+
+    def _materialise(self, file: FakeFile) -> Path:
+        """Write the file where a --local server keeps it: --dir/<token>/<folder>/<name>."""
+        assert self.files_dir is not None
+        token = self.tokens[-1] if self.tokens else "unknown"
+        target = self.files_dir / token / file.file_path
+        if target.exists():
+            return target
+        for folder in (self.files_dir / token, target.parent):
+            folder.mkdir(exist_ok=True)
+            os.chmod(folder, LOCAL_DIR_MODE)
+        partial = target.with_name(target.name + ".part")
+        if file.source is not None:
+            try:  # a large test file is linked, not copied (same bytes, no time spent)
+                os.link(file.source, partial)
+            except OSError:
+                shutil.copyfile(file.source, partial)
+        else:
+            partial.write_bytes(file.content or b"")
+        os.chmod(partial, LOCAL_FILE_MODE)
+        partial.rename(target)
+        return target
 
     async def _send_message(self, call: _Call) -> JsonDict:
         chat = self._chat(call.params)
         text = self._checked_text(call.params)
-        return self._post(chat, call, text=text).payload
+        self._count_message(chat)
+        message = self._post(chat, call, text=text)
+        if call.params.get("entities"):
+            message.payload["entities"] = call.params["entities"]
+        return message.payload
 
     async def _send_document(self, call: _Call) -> JsonDict:
         chat = self._chat(call.params)
         caption = wire.visible_text(call.params.get("caption"), call.params.get("parse_mode"))
         if len(caption) > MAX_CAPTION:
             raise bad_request("message caption is too long")
+        self._count_message(chat)
         call.upload = upload = self._upload(call, "document")
         file = self._register(
             upload.content, None, len(upload.content), Path(upload.filename).suffix, "documents"
@@ -339,6 +442,7 @@ class FakeTelegram(TelegramWorld):
         if message.text is None:
             raise bad_request("there is no text in the message to edit")
         text = self._checked_text(call.params)
+        self._count_message(self._chats.get(message.chat_id, {"id": message.chat_id}))
         markup = call.params.get("reply_markup")  # omitted = the inline keyboard goes away
         if (text, markup) == (message.text, message.reply_markup):
             raise bad_request(_NOT_MODIFIED)
@@ -367,11 +471,12 @@ class FakeTelegram(TelegramWorld):
 
     async def _answer_callback_query(self, call: _Call) -> bool:
         query_id = str(call.params.get("callback_query_id", ""))
-        if query_id not in self._callback_queries:
+        pressed = self._callback_queries.pop(query_id, None)  # a query can be answered once
+        # Client.cpp maps QUERY_ID_INVALID (unknown, answered or expired) to this text.
+        if pressed is None or time.monotonic() - pressed > self.callback_query_ttl:
             raise bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
             )
-        self._callback_queries.discard(query_id)  # a query can be answered once
         return True
 
     # ----------------------------------------------------------------- method helpers
@@ -395,6 +500,8 @@ class FakeTelegram(TelegramWorld):
             raise bad_request("message text is empty")
         if len(text) > MAX_TEXT:
             raise bad_request("message is too long")
+        if (problem := entity_problem(text, params.get("entities"))) is not None:
+            raise bad_request(problem)
         return text
 
     def _upload(self, call: _Call, name: str) -> Upload:

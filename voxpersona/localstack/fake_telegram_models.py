@@ -16,6 +16,7 @@ import contextlib
 import html
 import itertools
 import json
+import math
 import re
 import secrets
 import time
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from aiohttp import BodyPartReader, hdrs, web
+
+from voxpersona.localstack.fake_telegram_rules import CommandMenus, FloodControl, FloodLimits
 
 JsonDict = dict[str, Any]
 
@@ -58,6 +61,7 @@ class ApiError(Exception):
         status: int,
         description: str,
         retry_after: int | None = None,
+        *,
         migrate_to_chat_id: int | None = None,
     ) -> None:
         super().__init__(description)
@@ -68,13 +72,11 @@ class ApiError(Exception):
 
     def response(self) -> web.Response:
         """Render as Telegram does: ``ok: false``, ``error_code``, ``description`` and the
-        ``parameters`` (``ResponseParameters``: ``retry_after``, ``migrate_to_chat_id``)."""
+        ``parameters`` aiogram reads (``session/base.py`` ``check_response``)."""
         body: JsonDict = {"ok": False, "error_code": self.status, "description": self.description}
-        parameters: JsonDict = {}
-        if self.retry_after is not None:
-            parameters["retry_after"] = self.retry_after
-        if self.migrate_to_chat_id is not None:
-            parameters["migrate_to_chat_id"] = self.migrate_to_chat_id
+        parameters = compact(
+            retry_after=self.retry_after, migrate_to_chat_id=self.migrate_to_chat_id
+        )
         if parameters:
             body["parameters"] = parameters
         return web.json_response(body, status=self.status)
@@ -233,8 +235,18 @@ class TelegramWorld:
         self._chats: dict[int, JsonDict] = {}
         self._last_message_id: dict[int, int] = {}
         self._bot_messages: dict[int, dict[int, BotMessage]] = {}
-        self._callback_queries: set[str] = set()
-        self._errors: dict[str, deque[ApiError]] = {}
+        # Callback query id -> when it was pressed; unanswered ones expire (see callback_query_ttl).
+        self._callback_queries: dict[str, float] = {}
+        # How long a callback query can be answered. Telegram answers QUERY_ID_INVALID, which
+        # telegram-bot-api/Client.cpp turns into "query is too old and response timeout expired
+        # or query ID is invalid", once the client stopped waiting (about 15 s in practice).
+        self.callback_query_ttl = 15.0
+        # Basic groups upgraded to supergroups: old chat id -> supergroup id.
+        self._migrated: dict[int, int] = {}
+        self.flood = FloodControl()
+        self.menus = CommandMenus()
+        # Injected failures per method, each for any chat (None) or one chat only.
+        self._errors: dict[str, deque[tuple[ApiError, int | None]]] = {}
         self._latency: dict[str | None, float] = {}
         self._changed = asyncio.Event()
 
@@ -402,9 +414,42 @@ class TelegramWorld:
             data=callback_data,
             **{"from": user.to_api()},
         )
-        self._callback_queries.add(query_id)
+        self._callback_queries[query_id] = time.monotonic()
         self.push_update({"callback_query": query})
         return query
+
+    def expire_callback_queries(self) -> None:
+        """Every pending button press is now too old to answer (the client gave up)."""
+        for query_id in self._callback_queries:
+            self._callback_queries[query_id] = -math.inf
+
+    def upgrade_group(self, group: FakeChat) -> FakeChat:
+        """Upgrade a basic group to a supergroup, as Telegram does when a group grows or gets a
+        public link: a new chat id (``-100…``), service messages in both chats
+        (``migrate_to_chat_id`` / ``migrate_from_chat_id``), and from now on every method
+        naming the old id fails with 400 "group chat was upgraded to a supergroup chat" and
+        ``parameters.migrate_to_chat_id`` (telegram-bot-api/Client.cpp, check_chat_access)."""
+        if group.type != "group":
+            raise ValueError("only basic groups are upgraded")
+        supergroup = FakeChat(id=int(f"-100{abs(group.id)}"), type="supergroup", title=group.title)
+        old = self.add_chat(group)
+        new = self.add_chat(supergroup)
+        self._migrated[group.id] = supergroup.id
+        for chat, field_name, value in (
+            (old, "migrate_to_chat_id", supergroup.id),
+            (new, "migrate_from_chat_id", group.id),
+        ):
+            message_id = self._next_message_id(chat["id"])
+            service = message_dict(message_id, chat, self.bot_user, **{field_name: value})
+            self.push_update({"message": service})
+        return supergroup
+
+    def enable_flood_limits(self, limits: FloodLimits | None = None) -> None:
+        """Answer 429 with ``retry_after`` past the Bot FAQ's per-chat rates (see
+        :class:`~voxpersona.localstack.fake_telegram_rules.FloodLimits`); off until enabled,
+        and :meth:`reset` turns it off again."""
+        self.flood.limits = limits or FloodLimits()
+        self.flood.clear()
 
     def _as_file(self, content: bytes | FakeFile, suffix: str, folder: str) -> FakeFile:
         if isinstance(content, FakeFile):
@@ -435,24 +480,16 @@ class TelegramWorld:
         description: str = "Internal Server Error",
         retry_after: int | None = None,
         times: int = 1,
-        migrate_to_chat_id: int | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail; 429 always carries retry_after.
-
-        ``migrate_to_chat_id``: the group was upgraded to that supergroup; telegram-bot-api
-        answers 400 "Bad Request: group chat was upgraded to a supergroup chat" with it in
-        ``parameters`` (``telegram-bot-api/Client.cpp``, ``check_chat_access``).
-        """
+        """Make the next ``times`` calls of ``method`` fail (only those naming ``chat_id``, if
+        given); 429 always carries retry_after."""
         if status == 429:
             retry_after = 1 if retry_after is None else retry_after
             if description == "Internal Server Error":
                 description = f"Too Many Requests: retry after {retry_after}"
-        if migrate_to_chat_id is not None and description == "Internal Server Error":
-            status, description = 400, "Bad Request: group chat was upgraded to a supergroup chat"
         queue = self._errors.setdefault(method.lower(), deque())
-        queue.extend(
-            ApiError(status, description, retry_after, migrate_to_chat_id) for _ in range(times)
-        )
+        queue.extend((ApiError(status, description, retry_after), chat_id) for _ in range(times))
 
     def clear_errors(self, method: str) -> None:
         """Forget the errors still queued for ``method`` (an outage ends)."""
@@ -503,6 +540,7 @@ class TelegramWorld:
         self._updates.clear()
         self._bot_messages.clear()
         self._callback_queries.clear()
+        self.flood = FloodControl()
         self._errors.clear()
         self._latency.clear()
         self._allowed_updates = None

@@ -49,6 +49,7 @@ async def check_streams(js: JetStreamContext, names: StreamNames) -> tuple[list[
         (names.events_stream, "down", "MinIO cannot publish events"),
         (names.results_stream, "degraded", "results cannot be delivered"),
         (names.dead_letter_stream, "degraded", "failed events cannot be kept"),
+        (names.commands_stream, "degraded", "re-analyses cannot be requested"),
     )
     for stream, severity, consequence in wanted:
         try:
@@ -103,6 +104,7 @@ async def _jetstream_checks(nc: NatsClient, names: StreamNames, limits: QueueLim
     checks += streams
     checks.append(await check_consumer(js, names.events_stream, names.reactor_durable, limits))
     checks.append(await check_consumer(js, names.results_stream, names.bot_durable, limits))
+    checks.append(await check_consumer(js, names.commands_stream, names.commands_durable, limits))
     dead_check = judge_dead_letters(dead)
     return [*checks, dead_check] if dead_check is not None else checks
 

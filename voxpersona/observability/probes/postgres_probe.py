@@ -10,7 +10,7 @@ from voxpersona.observability.health import DependencyHealth, down, judge_migrat
 
 
 async def migration_level(conn: asyncpg.Connection) -> int:
-    """The applied schema version (0: never migrated); the table ``reactor.db.migrate`` keeps."""
+    """The applied schema version (0: never migrated; see ``voxpersona.recordings.schema``)."""
     exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
     if not exists:
         return 0
