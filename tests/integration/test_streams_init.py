@@ -38,6 +38,9 @@ async def test_streams_and_consumers_exist_after_init_and_init_is_idempotent(
             assert reactor.config.max_deliver == 5 + SERVER_MARGIN
             assert reactor.config.backoff is None
             assert reactor.config.ack_wait == 45
+            commands = await js.consumer_info(names.commands_stream, names.commands_durable)
+            assert commands.config.max_deliver == 5 + SERVER_MARGIN
+            assert commands.config.backoff is None
             bot = await js.consumer_info(names.results_stream, names.bot_durable)
             assert bot.config.filter_subject == names.results_subject
             assert bot.config.max_deliver > 1
@@ -45,7 +48,7 @@ async def test_streams_and_consumers_exist_after_init_and_init_is_idempotent(
             advisories = await js.stream_info(names.advisory_stream)
             assert advisories.config.subjects == [
                 f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.*"
-                for stream in (names.events_stream, names.results_stream)
+                for stream in (names.events_stream, names.commands_stream, names.results_stream)
             ]
         finally:
             await nc.close()
