@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -15,11 +15,14 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from bot.callbacks import CallbackSigner
+from bot.chat_migration import ChatMoves
 from bot.context import BotContext, callback_secret
-from bot.delivery import Deliverer, DeliveryConsumer
+from bot.delivery import Deliverer, DeliveryHandler, delivery_policy
+from bot.delivery_journal import DeliveryJournal
 from bot.dispatching import build_dispatcher, publish_commands
 from bot.intake import SpoolFallback
 from bot.observability import MeteredDeliverer, bot_observability
+from bot.pacing import ChatPacer
 from bot.progress import ProgressEditor
 from bot.reanalysis import Reanalysis
 from bot.repos.library import Library
@@ -29,8 +32,17 @@ from bot.schema import wait_for_schema
 from bot.storage_startup import open_bot_storage
 from bot.telegram_files import api_server, local_dir_problem
 from bot.transcripts import TranscriptReader
+from voxpersona.consumer import (
+    ConsumerOptions,
+    JetStreamConsumer,
+    RetryPolicy,
+    server_max_deliver,
+)
+from voxpersona.consumer.advisories import BackstopHandler, backstop_durable
 from voxpersona.jetstream import (
     commands_stream_config,
+    ensure_advisory_stream,
+    ensure_backstop,
     ensure_bot_consumer,
     ensure_stream,
     results_stream_config,
@@ -104,13 +116,58 @@ async def open_resources(
         names = settings.streams
         await ensure_stream(js, results_stream_config(names))
         await ensure_stream(js, commands_stream_config(names))  # the bot publishes commands
-        await ensure_bot_consumer(js, names)
+        await ensure_bot_consumer(
+            js,
+            names,
+            max_deliver=server_max_deliver(bot_policy(settings)),
+            ack_wait=settings.vox.delivery_ack_wait_seconds,
+        )
+        await ensure_advisory_stream(js, names)
+        await ensure_backstop(js, names, stream=names.results_stream, durable=names.bot_durable)
         bot = build_bot(settings)
         stack.push_async_callback(bot.session.close)
         await stack.enter_async_context(
             bot_observability(settings, metrics, nc=nc, js=js, pool=pool)
         )
         yield BotResources(bot=bot, nc=nc, js=js, pool=pool, store=store, fallback=fallback)
+
+
+def bot_policy(settings: BotSettings) -> RetryPolicy:
+    vox = settings.vox
+    return delivery_policy(vox.delivery_max_attempts, vox.delivery_retry_max_seconds)
+
+
+def delivery_consumers(
+    settings: BotSettings, res: BotResources, deliverer: Deliverer
+) -> list[JetStreamConsumer]:
+    """The results consumer and its backstop (results the server gave up on)."""
+    names = settings.streams
+    handler = DeliveryHandler(deliverer, res.js, names.dead_letter_subject)
+    delivery = JetStreamConsumer(
+        res.js,
+        handler,
+        ConsumerOptions(
+            stream=names.results_stream,
+            durable=names.bot_durable,
+            policy=bot_policy(settings),
+            concurrency=4,
+            ack_wait=settings.vox.delivery_ack_wait_seconds,
+            shutdown_grace=10.0,
+            noun="result",
+        ),
+        logger=get_logger("bot.delivery"),
+    )
+    backstop = JetStreamConsumer(
+        res.js,
+        BackstopHandler(res.js, handler.store_dead_letter),
+        ConsumerOptions(
+            stream=names.advisory_stream,
+            durable=backstop_durable(names.bot_durable),
+            policy=bot_policy(settings),
+            ack_wait=30.0,
+        ),
+    )
+    return [delivery, backstop]
 
 
 def build_context(
@@ -156,18 +213,26 @@ async def run_bot(
             metrics=metrics,
             uploads=uploads,
             editor=editor,
+            journal=DeliveryJournal(res.pool),
+            pacer=ChatPacer(
+                private_interval=settings.vox.delivery_private_interval_seconds,
+                group_interval=settings.vox.delivery_group_interval_seconds,
+            ),
+            chat_moves=ChatMoves(res.pool),
         )
         ctx = build_context(settings, res, deliverer=deliverer, editor=editor, uploads=uploads)
         dispatcher = build_dispatcher(ctx, res.fallback, metrics)
         names = settings.streams
         await editor.subscribe(res.nc, names.progress_subject, names.progress_queue)
         await publish_commands(res.bot)
-        delivery = DeliveryConsumer(res.js, settings.streams, deliverer)
+        consumers = delivery_consumers(settings, res, deliverer)
         polling = asyncio.create_task(
             dispatcher.start_polling(res.bot, handle_signals=False, close_bot_session=False)
         )
-        delivering = asyncio.create_task(delivery.run(stop))
-        spooling = asyncio.create_task(res.fallback.uploader.run(stop))
+        delivering = asyncio.create_task(keep_running("delivery", _run_all(consumers), stop))
+        spooling = asyncio.create_task(
+            keep_running("spool_uploader", res.fallback.uploader.run, stop)
+        )
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait(
             {polling, delivering, spooling, stopper}, return_when=asyncio.FIRST_COMPLETED
@@ -180,6 +245,39 @@ async def run_bot(
         for task in done:
             if task is not stopper and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
+
+
+def _run_all(consumers: list[JetStreamConsumer]) -> Callable[[asyncio.Event], Awaitable[None]]:
+    async def run(stop: asyncio.Event) -> None:
+        async with asyncio.TaskGroup() as group:
+            for consumer in consumers:
+                group.create_task(consumer.run(stop))
+
+    return run
+
+
+RESTART_DELAY = 5.0
+
+
+async def keep_running(
+    name: str,
+    run: Callable[[asyncio.Event], Awaitable[None]],
+    stop: asyncio.Event,
+    *,
+    restart_delay: float = RESTART_DELAY,
+) -> None:
+    """Run ``run(stop)`` until ``stop`` is set, starting it again after any failure: one bad
+    message or outage never stops the bot's delivery or its spool uploader."""
+    while not stop.is_set():
+        try:
+            await run(stop)
+        except Exception as exc:
+            log.exception("bot.task_failed", task=name, exc_info=exc)
+        if stop.is_set():
+            return
+        log.warning("bot.task_restarting", task=name, delay=restart_delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), restart_delay)
 
 
 def secrets_of(settings: BotSettings) -> list[str]:

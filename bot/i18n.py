@@ -153,6 +153,12 @@ _CORE: dict[str, dict[Language, str]] = {
         "en": "⏳ The analysis isn't ready yet: the analysis service is unavailable. I'll send it "
         "as soon as I can.",
     },
+    "delivery_failed": {
+        "ru": "😔 Не получилось отправить результат обработки записи. Запись и расшифровка "
+        "сохранены — их можно открыть в библиотеке (/files).",
+        "en": "😔 I couldn't send you the result for your recording. The recording and its "
+        "transcript are kept — open them from the library (/files).",
+    },
     "analysis_failed": {
         "ru": "Расшифровка готова, но анализ сделать не удалось: {reason}",
         "en": "The transcript is ready, but the analysis failed: {reason}",

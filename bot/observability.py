@@ -13,8 +13,9 @@ from aiogram import Bot
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from bot.delivery import Deliverer
+from bot.delivery import Deliverer, no_beat
 from bot.transcripts import TranscriptReader
+from voxpersona.consumer import Heartbeat
 from voxpersona.contracts.results import ResultMessage
 from voxpersona.observability.http import ObservabilityServer
 from voxpersona.observability.metrics import Metrics
@@ -76,9 +77,9 @@ class MeteredDeliverer(Deliverer):
         super().__init__(bot, transcripts, max_messages=max_messages, **options)
         self._metrics = metrics
 
-    async def deliver(self, result: ResultMessage) -> None:
+    async def deliver(self, result: ResultMessage, beat: Heartbeat = no_beat) -> None:
         started = time.perf_counter()
-        await super().deliver(result)
+        await super().deliver(result, beat)
         self._metrics.stage("deliver", time.perf_counter() - started)
 
 

@@ -23,12 +23,13 @@ from reactor.analysis import OpenAIChat, ScenarioBook
 from reactor.analysis.scenarios import ScenarioError
 from reactor.chunking import ChunkLimits
 from reactor.commands import handle_command_message
-from reactor.consumer import ConsumerOptions, EventConsumer
+from reactor.consumer import ReactorHandler, handle_event_message
 from reactor.dead_letters import DeadLetters
 from reactor.deadlines import StageDeadlines
 from reactor.diarization.config import build_diarizer, speaker_bounds
 from reactor.diarizing import DiarizationDeps
 from reactor.observability import (
+    EventMeter,
     MeteredChat,
     MeteredRecordings,
     MeteredTranscriber,
@@ -37,14 +38,21 @@ from reactor.observability import (
 from reactor.pipeline import PipelineDeps
 from reactor.progress import ProgressReporter
 from reactor.results import ResultPublisher
-from reactor.retry_plan import redelivery_backoff
+from reactor.retry_plan import event_policy
 from reactor.stages import AnalysisDeps
 from reactor.transcribing import TranscribeOptions
 from reactor.transcription import Transcriber
 from reactor.transcription.local_engine import LocalWhisperTranscriber, WhisperOptions
 from reactor.transcription.openai_engine import OpenAITranscriber
 from reactor.workspace import Workspace
-from voxpersona.jetstream import ensure_all, ensure_commands_consumer, ensure_reactor_consumer
+from voxpersona.consumer import ConsumerOptions, JetStreamConsumer, server_max_deliver
+from voxpersona.consumer.advisories import BackstopHandler, backstop_durable
+from voxpersona.jetstream import (
+    ensure_all,
+    ensure_backstop,
+    ensure_commands_consumer,
+    ensure_reactor_consumer,
+)
 from voxpersona.lifecycle import StartupError, run_service
 from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
@@ -226,12 +234,12 @@ def build_analysis(
 
 
 def reactor_consumer_options(vox: VoxSettings) -> dict[str, Any]:
-    """The durable's configuration, shared with ``voxpersona streams init``."""
+    """The durable's configuration, shared with ``voxpersona streams init``. The server's
+    ``max_deliver`` is above ``VOXPERSONA_MAX_DELIVER``: the reactor decides the end."""
     return {
         "ack_wait": vox.ack_wait_seconds,
-        "max_deliver": vox.max_deliver,
+        "max_deliver": server_max_deliver(event_policy(vox.max_deliver)),
         "concurrency": vox.reactor_concurrency,
-        "backoff": redelivery_backoff(vox.ack_wait_seconds, vox.max_deliver),
     }
 
 
@@ -241,12 +249,58 @@ async def _declare_streams(js: JetStreamContext, settings: ReactorSettings) -> N
     options = reactor_consumer_options(settings.vox)
     await ensure_reactor_consumer(js, names, **options)
     await ensure_commands_consumer(
-        js,
-        names,
-        ack_wait=options["ack_wait"],
-        max_deliver=options["max_deliver"],
-        backoff=options["backoff"],
+        js, names, ack_wait=options["ack_wait"], max_deliver=options["max_deliver"]
     )
+    await ensure_backstop(js, names, stream=names.events_stream, durable=names.reactor_durable)
+    await ensure_backstop(js, names, stream=names.commands_stream, durable=names.commands_durable)
+
+
+def event_consumers(
+    js: JetStreamContext, settings: ReactorSettings, deps: PipelineDeps, metrics: Metrics
+) -> list[JetStreamConsumer]:
+    """The events and commands consumers, each with its backstop (the advisories of messages
+    the server gave up on): four handlers on one consumer core."""
+    names, vox = settings.streams, settings.vox
+    dead_letters = DeadLetters(js, names.dead_letter_subject, deps)
+    ack_wait = vox.ack_wait_seconds
+    # A lease another reactor holds runs out within one ack wait.
+    busy_delay = min(max(ack_wait / 2, 1.0), 15.0)
+    consumers = []
+    for stream, durable, work in (
+        (names.events_stream, names.reactor_durable, handle_event_message),
+        (names.commands_stream, names.commands_durable, handle_command_message),
+    ):
+        consumers.append(
+            JetStreamConsumer(
+                js,
+                ReactorHandler(work, deps, dead_letters, busy_delay=busy_delay),
+                ConsumerOptions(
+                    stream=stream,
+                    durable=durable,
+                    policy=event_policy(vox.max_deliver),
+                    concurrency=vox.reactor_concurrency,
+                    ack_wait=ack_wait,
+                    shutdown_grace=vox.shutdown_grace_seconds,
+                    noun="event",
+                ),
+                meter=lambda msg: EventMeter(metrics, msg.data),
+                logger=get_logger("reactor.consumer"),
+            )
+        )
+        consumers.append(
+            JetStreamConsumer(
+                js,
+                BackstopHandler(js, dead_letters.dead_letter),
+                ConsumerOptions(
+                    stream=names.advisory_stream,
+                    durable=backstop_durable(durable),
+                    policy=event_policy(vox.max_deliver),
+                    ack_wait=30.0,
+                    shutdown_grace=vox.shutdown_grace_seconds,
+                ),
+            )
+        )
+    return consumers
 
 
 async def run_reactor(
@@ -277,26 +331,7 @@ async def run_reactor(
             progress=ProgressReporter(res.nc, settings.streams.progress_subject),
             diarization=await build_diarization(settings.vox),
         )
-        dead_letters = DeadLetters(res.js, settings.streams.dead_letter_subject, deps)
-        options = ConsumerOptions(
-            concurrency=settings.vox.reactor_concurrency,
-            ack_wait=settings.vox.ack_wait_seconds,
-            max_deliver=settings.vox.max_deliver,
-            shutdown_grace=settings.vox.shutdown_grace_seconds,
-        )
-        consumer = EventConsumer(res.js, settings.streams, deps, dead_letters, options, metrics)
-        # Commands from the bot: the same loop, its own durable and handler.
-        commands = EventConsumer(
-            res.js,
-            settings.streams,
-            deps,
-            dead_letters,
-            options,
-            metrics,
-            handler=handle_command_message,
-            durable=settings.streams.commands_durable,
-            stream=settings.streams.commands_stream,
-        )
+        consumers = event_consumers(res.js, settings, deps, metrics)
         observability = reactor_observability(
             settings,
             metrics,
@@ -306,8 +341,9 @@ async def run_reactor(
             secrets=secrets_of(settings),
             transcriber=describe_transcriber(res.transcriber),
         )
-        async with observability:
-            await asyncio.gather(consumer.run(stop), commands.run(stop))
+        async with observability, asyncio.TaskGroup() as group:
+            for consumer in consumers:
+                group.create_task(consumer.run(stop))
 
 
 async def build_diarization(vox: VoxSettings) -> DiarizationDeps:

@@ -117,7 +117,7 @@ async def _reanalyse(
 
 
 async def handle_command_message(msg: Msg, deps: PipelineDeps, beat: Heartbeat) -> str:
-    """The commands durable's handler for :class:`reactor.consumer.EventConsumer`."""
+    """The commands durable's work for :class:`reactor.consumer.ReactorHandler`."""
     meta = msg.metadata
     owner = delivery_owner(deps.owner, meta.sequence.stream, meta.num_delivered)
     return await handle_command(msg.data, deps, beat, lease_owner=command_owner(owner))

@@ -28,5 +28,17 @@ class OperatorAlarmError(TransientError):
     ``summary`` is what health and metrics show: no server text, which may echo the key."""
 
     def __init__(self, code: str, message: str, *, summary: str | None = None) -> None:
+        if not is_operator_alarm(code):
+            raise ValueError(f"an operator alarm's code ends in {ALARM_CODE_SUFFIX!r}: {code!r}")
         super().__init__(code, message)
         self.summary = summary or code
+
+
+# Alarm codes are ``<source>_auth`` (reactor.openai_errors): the code is all that reaches a
+# dead letter (an exhausted delivery, the server's backstop), so it alone must say "alarm".
+ALARM_CODE_SUFFIX = "_auth"
+
+
+def is_operator_alarm(code: str) -> bool:
+    """Whether a failure code is an operator alarm (see :class:`OperatorAlarmError`)."""
+    return code.endswith(ALARM_CODE_SUFFIX)

@@ -266,9 +266,12 @@ async def fail_exhausted(
     except (MalformedEventError, PermanentError):
         return
     recording = await deps.recordings.get(new.id)
-    if recording is None or recording.leased_by_other(lease_owner):
-        # Unknown or deleted, or another delivery is working on it right now (a duplicate).
-        return
+    if recording is None:
+        return  # unknown or deleted
+    if recording.leased_by_other(lease_owner):
+        # Another delivery works on it (we held a duplicate), or a killed one's lease has not
+        # run out yet: the caller tries again later, so the user is told either way.
+        raise RecordingBusyError()
     owner = lease_owner or f"{deps.owner}/exhausted"
     audience = audience_of(event)
     try:

@@ -1,63 +1,34 @@
-"""What to do with a message whose processing raised: a pure decision, unit-tested alone."""
+"""What an event's processing outcome means for its message: a pure classification into the
+consumer core's verdicts (:mod:`voxpersona.consumer.plan` plans the settlement)."""
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
-from enum import StrEnum
-
 from reactor.errors import OperatorAlarmError, PermanentError, ReactorError
-from voxpersona.retry import backoff_delay
+from voxpersona.consumer.plan import RetryPolicy, Verdict
 
 BUSY_DELAY = 15.0
 BASE_DELAY = 2.0
 MAX_DELAY = 300.0
-# An operator alarm (a refused API key) waits for a person: retry slowly, from 30 s up.
-ALARM_BASE_DELAY = 30.0
+# An operator alarm (a refused API key) waits for a person: retried slowly, once a minute.
+ALARM_DELAY = 60.0
 
 
-class Action(StrEnum):
-    NAK = "nak"
-    DEAD_LETTER = "dead_letter"
-    TERM = "term"
+def event_policy(max_attempts: int) -> RetryPolicy:
+    """Attempts per event, with exponential backoff from 2 s up to 5 minutes."""
+    return RetryPolicy(max_attempts=max_attempts, base_delay=BASE_DELAY, max_delay=MAX_DELAY)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPlan:
-    action: Action
-    delay: float = 0.0
-    code: str = "internal_error"
-
-
-def plan_retry(
-    deliveries: int,
-    max_deliver: int,
-    error: BaseException,
-    rng: random.Random | None = None,
-    *,
-    busy_delay: float = BUSY_DELAY,
-) -> RetryPlan:
-    """Transient (and unexpected) errors are redelivered with exponential backoff and jitter until
-    the last allowed delivery, which dead-letters instead; permanent errors are never retried.
-    A recording leased by another reactor is looked at again after ``busy_delay``; an operator
-    alarm is retried slowly (its dead letter does not fail the recording: see
-    :class:`reactor.errors.OperatorAlarmError`)."""
+def verdict_for(error: BaseException, *, busy_delay: float = BUSY_DELAY) -> Verdict:
+    """Permanent errors are never retried; transient (and unexpected) ones are, until the
+    attempts run out; a recording leased by another reactor is looked at after ``busy_delay``;
+    an operator alarm is retried slowly, every ``ALARM_DELAY`` (its dead letter does not fail
+    the recording: see :class:`reactor.errors.OperatorAlarmError`)."""
     code = error.code if isinstance(error, ReactorError) else "internal_error"
+    reason = str(error) if isinstance(error, ReactorError) else f"{type(error).__name__}: {error}"
     if isinstance(error, PermanentError):
-        return RetryPlan(Action.TERM, code=code)
-    if deliveries >= max_deliver:
-        return RetryPlan(Action.DEAD_LETTER, code=code)
+        return Verdict.reject(code, reason)
     if code == "recording_busy":
-        return RetryPlan(Action.NAK, delay=busy_delay, code=code)
-    base = ALARM_BASE_DELAY if isinstance(error, OperatorAlarmError) else BASE_DELAY
-    delay = backoff_delay(deliveries, base=base, cap=MAX_DELAY, rng=rng)
-    return RetryPlan(Action.NAK, delay=delay, code=code)
-
-
-def redelivery_backoff(ack_wait: float, max_deliver: int, *, cap: float = MAX_DELAY) -> list[float]:
-    """The consumer's ``backoff``: how long JetStream waits for an ack (or an ``in_progress``)
-    before redelivering, per delivery. The server takes the first value as the ack wait, so the
-    schedule starts at ``ack_wait`` and doubles from there: a reactor that died mid-work is
-    replaced after one ack wait, a poison message that kills reactors does not spin."""
-    count = max(max_deliver - 1, 1)
-    return [max(ack_wait, min(cap, ack_wait * 2**i)) for i in range(count)]
+        return Verdict.retry(code, reason, delay=busy_delay)
+    if isinstance(error, OperatorAlarmError):
+        return Verdict.retry(code, reason, delay=ALARM_DELAY)
+    return Verdict.retry(code, reason)

@@ -76,6 +76,10 @@ def make_bot_settings(stack: Stack, telegram: FakeTelegram) -> BotSettings:
         # A spool of this session's own, never one left by an earlier run.
         vox=VoxSettings(
             spool_dir=Path(tempfile.mkdtemp(prefix="vp-spool-")),
+            # Telegram's per-chat pacing (1 s) would make bulk tests to one chat take minutes;
+            # the pacing itself is tested on its own.
+            delivery_private_interval_seconds=0.02,
+            delivery_group_interval_seconds=0.05,
             **_http(port_field="bot_http_port"),  # type: ignore[arg-type]
         ),
     )

@@ -22,6 +22,11 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
+from voxpersona.consumer.advisories import (
+    advisories_stream_config,
+    advisory_subject,
+    backstop_durable,
+)
 from voxpersona.contracts.subjects import StreamNames
 
 DAY = 24 * 3600.0
@@ -126,17 +131,36 @@ def commands_stream_config(names: StreamNames) -> StreamConfig:
 
 
 async def ensure_all(js: JetStreamContext, names: StreamNames, *, retention_days: int) -> None:
-    """Declare the events, results, dead-letter and commands streams (``voxpersona streams
+    """Declare the events, results, dead-letter, commands and advisory streams (``voxpersona streams
     init`` too)."""
     await ensure_stream(js, events_stream_config(names, retention_days=retention_days))
     await ensure_stream(js, results_stream_config(names))
     await ensure_stream(js, dead_letter_stream_config(names, retention_days=retention_days))
     await ensure_stream(js, commands_stream_config(names))
+    await ensure_advisory_stream(js, names)
 
 
-# The bot's delivery consumer: results are small and Telegram outages short.
-DELIVERY_ACK_WAIT = 120.0
-DELIVERY_MAX_DELIVER = 20
+async def ensure_advisory_stream(js: JetStreamContext, names: StreamNames) -> StreamInfo:
+    """The MAX_DELIVERIES advisories of the events, commands and results consumers (the
+    backstop)."""
+    config = advisories_stream_config(
+        names.advisory_stream, [names.events_stream, names.commands_stream, names.results_stream]
+    )
+    return await ensure_stream(js, config)
+
+
+async def ensure_backstop(
+    js: JetStreamContext, names: StreamNames, *, stream: str, durable: str
+) -> ConsumerInfo:
+    """The durable reading the advisories of ``durable`` on ``stream``."""
+    return await ensure_durable(
+        js,
+        stream=names.advisory_stream,
+        durable=backstop_durable(durable),
+        subject=advisory_subject(stream, durable),
+        ack_wait=30.0,
+        max_deliver=-1,  # an advisory is never given up on; its handler logs what it cannot do
+    )
 
 
 async def ensure_reactor_consumer(
@@ -146,9 +170,10 @@ async def ensure_reactor_consumer(
     ack_wait: float,
     max_deliver: int,
     concurrency: int,
-    backoff: list[float] | None,
 ) -> ConsumerInfo:
-    """The reactors' shared durable on the events stream."""
+    """The reactors' shared durable on the events stream. No ``backoff``: the nak delay is
+    the retry schedule (see :mod:`voxpersona.consumer.plan`); ``max_deliver`` is the
+    server's, above the application's own limit."""
     return await ensure_durable(
         js,
         stream=names.events_stream,
@@ -157,19 +182,14 @@ async def ensure_reactor_consumer(
         ack_wait=ack_wait,
         max_deliver=max_deliver,
         max_ack_pending=max(100, concurrency * 10),
-        backoff=backoff,
     )
 
 
 async def ensure_commands_consumer(
-    js: JetStreamContext,
-    names: StreamNames,
-    *,
-    ack_wait: float,
-    max_deliver: int,
-    backoff: list[float] | None,
+    js: JetStreamContext, names: StreamNames, *, ack_wait: float, max_deliver: int
 ) -> ConsumerInfo:
-    """The reactors' shared durable on the commands stream."""
+    """The reactors' shared durable on the commands stream (like the events durable: no
+    ``backoff``, the server's ``max_deliver``)."""
     return await ensure_durable(
         js,
         stream=names.commands_stream,
@@ -177,17 +197,18 @@ async def ensure_commands_consumer(
         subject=names.commands_subject,
         ack_wait=ack_wait,
         max_deliver=max_deliver,
-        backoff=backoff,
     )
 
 
-async def ensure_bot_consumer(js: JetStreamContext, names: StreamNames) -> ConsumerInfo:
-    """The bots' shared durable on the results stream."""
+async def ensure_bot_consumer(
+    js: JetStreamContext, names: StreamNames, *, max_deliver: int, ack_wait: float
+) -> ConsumerInfo:
+    """The bots' shared durable on the results stream (``max_deliver``: the server's)."""
     return await ensure_durable(
         js,
         stream=names.results_stream,
         durable=names.bot_durable,
         subject=names.results_subject,
-        ack_wait=DELIVERY_ACK_WAIT,
-        max_deliver=DELIVERY_MAX_DELIVER,
+        ack_wait=ack_wait,
+        max_deliver=max_deliver,
     )

@@ -210,6 +210,17 @@ class VoxSettings(BaseSettings):
     # Longest a single PostgreSQL statement may run (asyncpg's command_timeout), both services.
     database_command_timeout_seconds: float = Field(default=60.0, gt=0)
     max_text_messages: int = Field(default=3, ge=1, le=20)
+    # The bots' durable consumer of results; a separate name makes a separate bot group.
+    bot_durable: str = Field(default="bot-delivery", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # Result delivery waits out Telegram and PostgreSQL trouble: this many attempts, backing
+    # off up to delivery_retry_max_seconds apart (about 1.5 hours), then a dead letter.
+    delivery_max_attempts: int = Field(default=100, ge=1)
+    # A dead bot's results are redelivered to another (or the restarted) bot after this long.
+    delivery_ack_wait_seconds: float = Field(default=60.0, gt=0)
+    delivery_retry_max_seconds: float = Field(default=60.0, ge=2.0)
+    # Spacing of result messages per chat (Telegram: ~1 message/s per chat, 20/min in groups).
+    delivery_private_interval_seconds: float = Field(default=1.0, ge=0)
+    delivery_group_interval_seconds: float = Field(default=3.0, ge=0)
     # Long audio: chunks of at most this many seconds / bytes (OpenAI takes 25 MB per request),
     # re-encoded as Ogg/Opus at chunk_bitrate, transcribed chunk_concurrency at a time.
     chunk_max_seconds: float = Field(default=1200.0, ge=30)
@@ -335,13 +346,15 @@ def load_settings(cls: type[_S]) -> _S:
 
 def load_bot_settings() -> BotSettings:
     """Read the bot's settings from the environment (and ``.env``)."""
+    vox = load_settings(VoxSettings)
     return BotSettings(
         telegram=load_settings(TelegramSettings),
         minio=load_settings(MinioSettings),
         nats=load_settings(NatsSettings),
         database=load_settings(DatabaseSettings),
-        vox=load_settings(VoxSettings),
+        vox=vox,
         options=load_settings(BotOptions),
+        streams=StreamNames(bot_durable=vox.bot_durable),
     )
 
 

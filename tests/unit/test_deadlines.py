@@ -8,7 +8,8 @@ import pytest
 
 from reactor.deadlines import StageDeadlineError, StageDeadlines, deadline
 from reactor.errors import TransientError
-from reactor.retry_plan import Action, plan_retry
+from reactor.retry_plan import event_policy, verdict_for
+from voxpersona.consumer.plan import Action, plan_settlement
 
 
 async def test_a_stage_past_its_deadline_is_cancelled_and_transient() -> None:
@@ -27,7 +28,7 @@ async def test_a_stage_past_its_deadline_is_cancelled_and_transient() -> None:
     assert cancelled.is_set()
     assert isinstance(caught.value, TransientError)
     assert caught.value.code == "download_deadline"
-    assert plan_retry(1, 5, caught.value).action is Action.NAK
+    assert plan_settlement(verdict_for(caught.value), 1, event_policy(5)).action is Action.NAK
 
 
 async def test_a_timeout_the_work_raises_itself_passes_through() -> None:

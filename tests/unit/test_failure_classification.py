@@ -8,9 +8,10 @@ import random
 import pytest
 
 from bot.progress import progress_text, rank
-from reactor.errors import OperatorAlarmError, PermanentError, TransientError
-from reactor.retry_plan import ALARM_BASE_DELAY, MAX_DELAY, Action, plan_retry
+from reactor.errors import OperatorAlarmError, PermanentError, TransientError, is_operator_alarm
+from reactor.retry_plan import ALARM_DELAY, event_policy, verdict_for
 from reactor.transcription.local_engine import engine_failure
+from voxpersona.consumer.plan import Action, plan_settlement
 from voxpersona.contracts.progress import ProgressMessage, Stage
 
 
@@ -48,21 +49,30 @@ def test_other_engine_failures_concern_the_file() -> None:
 
 
 def test_a_transient_engine_failure_is_retried_then_dead_lettered() -> None:
-    failure = engine_failure(MemoryError())
-    assert plan_retry(1, 5, failure).action is Action.NAK
-    assert plan_retry(5, 5, failure).action is Action.DEAD_LETTER
+    verdict = verdict_for(engine_failure(MemoryError()))
+    policy = event_policy(5)
+    assert plan_settlement(verdict, 1, policy).action is Action.NAK
+    assert plan_settlement(verdict, 5, policy).action is Action.DEAD_LETTER
 
 
 def test_an_alarm_is_retried_slowly_never_terminated() -> None:
     alarm = OperatorAlarmError("transcriber_auth", "HTTP 401")
     rng = random.Random(7)
-    first = plan_retry(1, 8, alarm, rng)
+    policy = event_policy(8)
+    first = plan_settlement(verdict_for(alarm), 1, policy, rng)
     assert first.action is Action.NAK
-    assert ALARM_BASE_DELAY / 2 <= first.delay <= ALARM_BASE_DELAY
-    assert plan_retry(7, 8, alarm, rng).delay <= MAX_DELAY
+    assert first.delay == ALARM_DELAY
     # At the last delivery it is kept as a dead letter for the operator, not failed.
-    assert plan_retry(8, 8, alarm, rng).action is Action.DEAD_LETTER
+    last = plan_settlement(verdict_for(alarm), 8, policy, rng)
+    assert last.action is Action.DEAD_LETTER
+    assert is_operator_alarm(last.code)
     assert alarm.summary == "transcriber_auth"
+
+
+def test_an_alarm_needs_an_alarm_code() -> None:
+    with pytest.raises(ValueError, match="_auth"):
+        OperatorAlarmError("transcriber_rejected", "HTTP 400")
+    assert not is_operator_alarm("transcriber_rejected")
 
 
 @pytest.mark.parametrize(("language", "word"), [("en", "delayed"), ("ru", "задерживается")])

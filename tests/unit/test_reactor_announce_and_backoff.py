@@ -1,4 +1,4 @@
-"""What a recording still owes its user, and the consumer's redelivery schedule."""
+"""What a recording still owes its user, and the dedup ids naming what a result carries."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import dataclasses
 import uuid
 
 from reactor.announce import owed_message
-from reactor.errors import TransientError
-from reactor.retry_plan import Action, plan_retry, redelivery_backoff
 from voxpersona.contracts.results import RecordingStatus
 from voxpersona.recordings import Recording
 
@@ -44,7 +42,7 @@ def test_the_transcript_carries_the_analysis_state() -> None:
         "pending",
         "en",
     )
-    assert message.dedup_id == f"result:{BASE.id}:done"
+    assert message.dedup_id == f"result:{BASE.id}:transcript:done:analysis-{message.analysis}"
 
 
 def test_a_later_analysis_is_its_own_message() -> None:
@@ -69,13 +67,11 @@ def test_forced_reruns_are_not_deduplicated_away() -> None:
     assert message.dedup_id.endswith(":replay-1")
 
 
-def test_redelivery_backoff_starts_at_ack_wait_and_grows() -> None:
-    schedule = redelivery_backoff(30.0, 5)
-    assert schedule == [30.0, 60.0, 120.0, 240.0]
-    assert redelivery_backoff(200.0, 4) == [200.0, 300.0, 300.0]  # capped, never below ack_wait
-    assert redelivery_backoff(10.0, 1) == [10.0]
-
-
-def test_busy_delay_is_the_callers() -> None:
-    plan = plan_retry(1, 5, TransientError("recording_busy", "leased"), busy_delay=2.5)
-    assert (plan.action, plan.delay) == (Action.NAK, 2.5)
+def test_a_fuller_transcript_message_is_not_a_duplicate_of_an_earlier_one() -> None:
+    pending = owed_message(
+        dataclasses.replace(BASE, analysis_status="pending"), interface_language=None
+    )
+    done = owed_message(dataclasses.replace(BASE, analysis_status="done"), interface_language=None)
+    assert pending is not None
+    assert done is not None
+    assert pending.dedup_id != done.dedup_id

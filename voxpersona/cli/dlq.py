@@ -1,5 +1,6 @@
 """``voxpersona dlq list | show ID | requeue ID… | purge``: events that exhausted their
-deliveries, kept with their last error. ``ID`` is the dead-letter stream sequence."""
+deliveries and results the bot could not deliver, kept with their last error. ``ID`` is the
+dead-letter stream sequence."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any, TextIO
 
 import nats
 from nats.js import JetStreamContext
+from pydantic import ValidationError
 
 from reactor import stream_reader
 from reactor.dead_letters import (
@@ -25,6 +27,7 @@ from reactor.dead_letters import (
 )
 from reactor.replay_selection import StoredEvent
 from voxpersona.contracts.events import MalformedEventError, parse_notification
+from voxpersona.contracts.results import ResultMessage
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.settings import NatsSettings, load_settings
 
@@ -43,11 +46,20 @@ class DeadLetter:
     data: bytes
 
 
-def _letter(stored: StoredEvent) -> DeadLetter:
+def _what(data: bytes) -> str:
+    """An event's object key, or ``result:<recording id>`` for an undeliverable result."""
     try:
-        key = parse_notification(stored.data).key
+        return parse_notification(data).key
     except MalformedEventError:
-        key = "(malformed event)"
+        pass
+    try:
+        return f"result:{ResultMessage.model_validate_json(data).recording_id}"
+    except ValidationError:
+        return "(malformed event)"
+
+
+def _letter(stored: StoredEvent) -> DeadLetter:
+    key = _what(stored.data)
     headers = stored.headers
     return DeadLetter(
         id=stored.seq,
@@ -73,6 +85,19 @@ async def requeue(js: JetStreamContext, names: StreamNames, ids: list[int]) -> l
     for letter_id in ids:
         stored = await stream_reader.get(js, names.dead_letter_stream, letter_id)
         if stored is None:
+            continue
+        if stored.headers.get(HEADER_SUBJECT) == names.results_subject:
+            # A result the bot could not deliver: offered to the bots again as it was.
+            await js.publish(
+                names.results_subject,
+                stored.data,
+                headers={
+                    HEADER_REQUEUE_OF: str(letter_id),
+                    "Nats-Msg-Id": f"requeue:{names.dead_letter_stream}:{letter_id}",
+                },
+            )
+            await js.delete_msg(names.dead_letter_stream, letter_id)
+            done.append(letter_id)
             continue
         # A dead command goes back to the commands subject (applied at most once by its id).
         is_command = stored.headers.get(HEADER_SUBJECT) == names.commands_subject
@@ -129,8 +154,10 @@ async def _run_async(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         elif args.dlq_command == "requeue":
             done = await requeue(js, names, args.ids)
             missing = sorted(set(args.ids) - set(done))
+            named = f": {', '.join(map(str, done))}" if done else ""
             print(
-                f"requeued {len(done)}" + (f"; not found: {missing}" if missing else ""), file=out
+                f"requeued {len(done)}{named}" + (f"; not found: {missing}" if missing else ""),
+                file=out,
             )
             return 0 if not missing else 1
         else:

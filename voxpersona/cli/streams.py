@@ -8,6 +8,7 @@ from typing import Any
 
 import nats
 
+from voxpersona.consumer import server_max_deliver
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.jetstream import (
     ensure_all,
@@ -21,6 +22,7 @@ from voxpersona.settings import NatsSettings, VoxSettings, load_settings
 async def run_streams_init() -> None:
     """Streams and the reactors' and bots' durable consumers, exactly as the services declare
     them, so MinIO can publish and nothing published before the services start is missed."""
+    from bot.delivery import delivery_policy
     from reactor.app import reactor_consumer_options
 
     nats_settings = load_settings(NatsSettings)
@@ -33,13 +35,16 @@ async def run_streams_init() -> None:
         options = reactor_consumer_options(vox)
         await ensure_reactor_consumer(js, names, **options)
         await ensure_commands_consumer(
+            js, names, ack_wait=options["ack_wait"], max_deliver=options["max_deliver"]
+        )
+        await ensure_bot_consumer(
             js,
             names,
-            ack_wait=options["ack_wait"],
-            max_deliver=options["max_deliver"],
-            backoff=options["backoff"],
+            max_deliver=server_max_deliver(
+                delivery_policy(vox.delivery_max_attempts, vox.delivery_retry_max_seconds)
+            ),
+            ack_wait=vox.delivery_ack_wait_seconds,
         )
-        await ensure_bot_consumer(js, names)
         print(
             f"streams ready: {names.events_stream}, {names.results_stream}, "
             f"{names.dead_letter_stream}, {names.commands_stream}; consumers ready: "

@@ -46,8 +46,13 @@ class ResultMessage(BaseModel):
 
     @property
     def dedup_id(self) -> str:
-        """JetStream ``Nats-Msg-Id``: a crash between publish and bookkeeping can't notify twice."""
+        """JetStream ``Nats-Msg-Id``: a crash between publish and bookkeeping can't notify twice.
+
+        It names what the message carries (part, status, the analysis state), so a later,
+        fuller message (a transcript now with its analysis) is never dropped as a duplicate
+        of an earlier one; the bot's delivery journal catches repeats beyond the window.
+        """
         run = f":{self.run_id}" if self.run_id else ""
         if self.part == "analysis":
             return f"result:{self.recording_id}:analysis:{self.analysis}{run}"
-        return f"result:{self.recording_id}:{self.status}{run}"
+        return f"result:{self.recording_id}:transcript:{self.status}:analysis-{self.analysis}{run}"

@@ -24,6 +24,8 @@ class StreamNames:
     progress_queue: str = "bot-progress"
     dead_letter_stream: str = "VOXPERSONA_DLQ"
     dead_letter_subject: str = "voxpersona.dlq"
+    # nats-server's MAX_DELIVERIES advisories for the streams above, kept for the backstop.
+    advisory_stream: str = "VOXPERSONA_ADVISORIES"
     # Requests to do work again (re-analysis, a scenario chosen later), from the bot to the
     # reactors: their own stream and durable, never forged MinIO events.
     commands_stream: str = "VOXPERSONA_COMMANDS"

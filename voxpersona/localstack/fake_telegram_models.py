@@ -491,6 +491,10 @@ class TelegramWorld:
         queue = self._errors.setdefault(method.lower(), deque())
         queue.extend((ApiError(status, description, retry_after), chat_id) for _ in range(times))
 
+    def clear_errors(self, method: str) -> None:
+        """Forget the errors still queued for ``method`` (an outage ends)."""
+        self._errors.pop(method.lower(), None)
+
     def set_latency(self, method: str | None, seconds: float) -> None:
         """Delay answers to ``method`` (``None``: every method without its own setting)."""
         self._latency[method.lower() if method else None] = seconds

@@ -486,6 +486,14 @@ class Recordings:
             analysis_too,
         )
 
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        """A group upgraded to a supergroup: its recordings' results go to the new chat id.
+        Returns how many recordings moved."""
+        status: str = await self._pool.execute(
+            "UPDATE recordings SET chat_id = $2 WHERE chat_id = $1", old_chat_id, new_chat_id
+        )
+        return int(status.split()[-1])
+
     async def mark_analysis_notified(self, recording_id: uuid.UUID) -> None:
         await self._pool.execute(
             "UPDATE recordings SET analysis_notified_at = now()"
