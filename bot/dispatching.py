@@ -10,6 +10,7 @@ from bot.context import BotContext
 from bot.i18n import Language, t
 from bot.intake import SpoolFallback
 from bot.middlewares import AccessControl, FloodControl, GroupScope, SignedCallbacks, UserContext
+from bot.outage import OutageRetry
 from bot.routers import admin, commands, deletion, library, recording_actions, search
 from bot.routers.intake import build_intake_router, build_status_router
 from voxpersona.observability.metrics import Metrics
@@ -28,12 +29,21 @@ def build_dispatcher(
     options = ctx.settings.options
     flood = FloodControl(per_minute=options.updates_per_minute, burst=options.updates_burst)
     user_context, access, groups = UserContext(), AccessControl(), GroupScope()
+    # A database or NATS outage is waited out (after flood control, so retries don't count
+    # against the user): aiogram confirms every update, so a failed one would be lost.
+    outage = OutageRetry()
     # Messages: a group's command is sorted out before access control answers anything.
-    message_chain: tuple[BaseMiddleware, ...] = (flood, user_context, groups, access)
+    message_chain: tuple[BaseMiddleware, ...] = (flood, outage, user_context, groups, access)
     for middleware in message_chain:
         dispatcher.message.outer_middleware(middleware)
     # Buttons: the signature names the action, which decides what a group may press.
-    button_chain: tuple[BaseMiddleware, ...] = (flood, user_context, access, SignedCallbacks())
+    button_chain: tuple[BaseMiddleware, ...] = (
+        flood,
+        outage,
+        user_context,
+        access,
+        SignedCallbacks(),
+    )
     for middleware in (*button_chain, groups):
         dispatcher.callback_query.outer_middleware(middleware)
     dispatcher.include_routers(

@@ -16,6 +16,12 @@ TEXTS: dict[str, dict[Literal["ru", "en"], str]] = {
         "en": "❌ Recording received, but it could not be processed.",
     },
     "status_scenario": {"ru": "Анализ: {scenario}.", "en": "Analysis: {scenario}."},
+    "outage_resend": {
+        "ru": "⚠️ Сервис временно недоступен, и это сообщение не удалось принять. "
+        "Пожалуйста, отправьте его ещё раз через пару минут.",
+        "en": "⚠️ The service is temporarily unavailable and could not take this message. "
+        "Please send it again in a couple of minutes.",
+    },
     "status_spooled": {
         "ru": "📦 Хранилище недоступно — запись в очереди, пришлю текст автоматически.",
         "en": "📦 Storage is unavailable — the recording is queued; the text will follow.",
