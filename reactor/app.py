@@ -18,12 +18,13 @@ import openai
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from reactor.analysis import OpenAIChat, ScenarioBook
+from reactor.analysis import ReactorChat, ScenarioBook
 from reactor.analysis.scenarios import ScenarioError
 from reactor.chunking import ChunkLimits
 from reactor.commands import handle_command_message
 from reactor.consumer import ConsumerOptions, EventConsumer
 from reactor.dead_letters import DeadLetters
+from reactor.indexing import open_indexing
 from reactor.observability import MeteredRecordings, MeteredTranscriber, reactor_observability
 from reactor.pipeline import PipelineDeps
 from reactor.progress import ProgressReporter
@@ -36,6 +37,7 @@ from reactor.transcription.local_engine import LocalWhisperTranscriber, WhisperO
 from reactor.transcription.openai_engine import OpenAITranscriber
 from voxpersona.jetstream import ensure_all, ensure_commands_consumer, ensure_reactor_consumer
 from voxpersona.lifecycle import StartupError, run_service
+from voxpersona.llm import OpenAIChat
 from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
 from voxpersona.recordings.schema import migrate
@@ -190,7 +192,7 @@ def build_analysis(settings: ReactorSettings) -> AnalysisDeps | None:
     )
     log.info("analysis.ready", model=vox.analysis_model, scenarios=scenarios.names)
     return AnalysisDeps(
-        chat=OpenAIChat(client, model=vox.analysis_model),
+        chat=ReactorChat(OpenAIChat(client, model=vox.analysis_model)),
         scenarios=scenarios,
         chunk_chars=vox.analysis_chunk_chars,
         concurrency=vox.analysis_concurrency,
@@ -243,6 +245,7 @@ async def run_reactor(
             analysis=build_analysis(settings),
             work_dir=settings.vox.work_dir,
             progress=ProgressReporter(res.nc, settings.streams.progress_subject),
+            indexing=await open_indexing(res.pool, settings.embedding),
         )
         dead_letters = DeadLetters(res.js, settings.streams.dead_letter_subject, deps)
         options = ConsumerOptions(

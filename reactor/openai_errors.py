@@ -1,41 +1,20 @@
-"""OpenAI SDK failures as our typed errors, for every OpenAI-compatible API we call."""
+"""OpenAI SDK failures as the reactor's typed errors (classified in
+:mod:`voxpersona.openai_errors`, shared with the bot)."""
 
 from __future__ import annotations
 
 import openai
 
 from reactor.errors import PermanentError, TransientError
+from voxpersona.openai_errors import api_error_message, classify_openai_error
 
-
-def api_error_message(exc: openai.APIStatusError) -> str:
-    """The server's own explanation (OpenAI's ``{"error": {"message": ...}}``), shortened."""
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])[:300]
-    return exc.message[:300]
+__all__ = ["api_error_message", "translate_openai_error"]
 
 
 def translate_openai_error(
     exc: openai.OpenAIError, *, prefix: str, what: str, auth_code: bool = True
 ) -> TransientError | PermanentError:
-    """Retry connection problems, timeouts, 429 and 5xx; never other 4xx.
-
-    Codes are ``<prefix>_timeout``, ``_unreachable``, ``_throttled``, ``_unavailable``,
-    ``_auth`` (401/403, when ``auth_code``), ``_rejected`` and ``_error``.
-    """
-    if isinstance(exc, openai.APITimeoutError):
-        return TransientError(f"{prefix}_timeout", f"the {what} timed out")
-    if isinstance(exc, openai.APIConnectionError):
-        return TransientError(f"{prefix}_unreachable", f"cannot reach the {what}")
-    if isinstance(exc, openai.RateLimitError):
-        return TransientError(f"{prefix}_throttled", f"the {what} is rate limiting")
-    if isinstance(exc, openai.APIStatusError):
-        detail = f"HTTP {exc.status_code}: {api_error_message(exc)}"
-        if exc.status_code >= 500:
-            return TransientError(f"{prefix}_unavailable", detail)
-        if auth_code and exc.status_code in (401, 403):
-            return PermanentError(f"{prefix}_auth", detail)
-        return PermanentError(f"{prefix}_rejected", detail)
-    return PermanentError(f"{prefix}_error", f"{type(exc).__name__}: {exc}")
+    """Retry connection problems, timeouts, 429 and 5xx; never other 4xx."""
+    failure = classify_openai_error(exc, prefix=prefix, what=what, auth_code=auth_code)
+    kind = TransientError if failure.transient else PermanentError
+    return kind(failure.code, failure.message)

@@ -2,9 +2,9 @@
 
 The migration (``migrations/0001_passages.sql``) is self-contained and idempotent, so it can run
 under the project's migration runner (:mod:`voxpersona.recordings.schema`) as its next numbered
-file or, until then, through :func:`ensure_schema` at start-up, after that runner. pgvector is optional: :func:`enable_pgvector` adds a
-``vector`` column beside the portable ``bytea`` one when the extension can be created, and
-search uses whichever exists.
+file or, until then, through :func:`ensure_schema` at start-up, after that runner. pgvector is
+optional: :func:`enable_pgvector` adds a ``vector`` column beside the portable ``bytea`` one
+when the extension can be created, and search uses whichever exists.
 """
 
 from __future__ import annotations
