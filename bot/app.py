@@ -14,6 +14,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
+from bot.asking import build_ask_service
 from bot.callbacks import CallbackSigner
 from bot.context import BotContext, callback_secret
 from bot.delivery import Deliverer, DeliveryConsumer
@@ -134,6 +135,7 @@ def build_context(
         deliverer=deliverer,
         reanalysis=Reanalysis(res.nc, res.js, settings.streams.commands_subject),
         signer=CallbackSigner(callback_secret(settings)),
+        asking=build_ask_service(settings, res.pool),
     )
 
 
