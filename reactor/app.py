@@ -275,6 +275,7 @@ async def run_reactor(
             pool=res.pool,
             secrets=secrets_of(settings),
             transcriber=describe_transcriber(res.transcriber),
+            index_model=deps.indexing.indexer.model_id if deps.indexing else None,
         )
         async with observability:
             await asyncio.gather(consumer.run(stop), commands.run(stop))

