@@ -191,6 +191,10 @@ def secrets_of(settings: BotSettings) -> list[str]:
         values.append(settings.vox.status_token.get_secret_value())
     if settings.minio.library_secret_key is not None:
         values.append(settings.minio.library_secret_key.get_secret_value())
+    # /ask: the analysis LLM's key and an embeddings endpoint's key.
+    for key in (settings.openai.api_key, settings.embedding.api_key):
+        if key is not None:
+            values.append(key.get_secret_value())
     return values
 
 

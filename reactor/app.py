@@ -290,6 +290,8 @@ def secrets_of(settings: ReactorSettings) -> list[str]:
         values.append(settings.openai.api_key.get_secret_value())
     if settings.vox.status_token is not None:
         values.append(settings.vox.status_token.get_secret_value())
+    if settings.embedding.api_key is not None:
+        values.append(settings.embedding.api_key.get_secret_value())
     return values
 
 
