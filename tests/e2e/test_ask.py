@@ -1,7 +1,8 @@
 """/ask end to end: real speech sent to the bot as voice messages (transcribed by Whisper behind
 the fake OpenAI API), indexed by the reactor, then asked about in the chat. The answer cites the
 right recording and time, its buttons open the card and send the cited span as a voice clip,
-and another user's /ask never sees these recordings."""
+/search falls back to the closest in meaning, and another user's /ask and /search never see
+these recordings."""
 
 from __future__ import annotations
 
@@ -119,9 +120,16 @@ async def test_ask_cites_the_recording_and_time_and_the_clip_button_sends_audio(
     assert index["passages"] >= 2
     assert index["bytes_on_disk"] > 0
 
+    # /search: no transcript has these Russian words; the closest in meaning comes first.
+    tg.user_sends_text(user, "/search перенос квартального совещания на четверг")
+    similar = await wait_text(tg, user.id, "Похожие по смыслу")
+    assert meeting in buttons(similar)[0]["callback_data"]
+
     # Privacy: another user's /ask finds nothing of this user's.
     tg.user_sends_text(stranger, "/ask На какой день перенесли квартальную встречу?")
     await wait_text(tg, stranger.id, "В ваших записях ничего не нашлось")
+    tg.user_sends_text(stranger, "/search перенос квартального совещания на четверг")
+    await wait_text(tg, stranger.id, "Ничего не нашлось")
     assert not any("Thursday" in (m.text or "") for m in tg.messages_to(stranger.id))
 
 
