@@ -10,11 +10,14 @@ import asyncio
 import contextlib
 import tempfile
 import uuid
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
 from aiogram import Bot
 from aiogram.enums import ChatAction
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
@@ -24,7 +27,7 @@ from bot.filters import Action
 from bot.i18n import Language, t
 from bot.routing import RouteTable
 from voxpersona.answers import AnswerKind, render_references
-from voxpersona.answers.citations import clock
+from voxpersona.answers.citations import Source, clock
 from voxpersona.clips import ClipError, cut_clip
 from voxpersona.embeddings import EmbeddingError
 from voxpersona.logging import get_logger
@@ -35,6 +38,8 @@ routes = RouteTable("ask")
 MAX_QUESTION_CHARS = 500
 # Telegram's message limit is 4096 characters; the references need room below the answer.
 MAX_ANSWER_CHARS = 3200
+MAX_REFERENCES = 8
+MAX_TITLE_CHARS = 80
 
 
 @routes.message(Command("ask"))
@@ -50,7 +55,7 @@ async def ask(
     if ctx.asking is None:
         await message.answer(t(lang, "ask_unavailable"))
         return
-    with contextlib.suppress(Exception):  # the typing indicator is a courtesy only
+    with contextlib.suppress(TelegramAPIError):  # the typing indicator is a courtesy only
         await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
     try:
         answer = await ctx.asking.ask(user.id, question[:MAX_QUESTION_CHARS], language=lang)
@@ -64,9 +69,19 @@ async def ask(
     if len(text) > MAX_ANSWER_CHARS:
         text = text[:MAX_ANSWER_CHARS].rsplit(" ", 1)[0] + " …"
     if answer.kind is not AnswerKind.NOTHING and cited:
-        text = f"{text}\n\n{t(lang, 'ask_sources')}\n{render_references(cited)}"
+        text = f"{text}\n\n{t(lang, 'ask_sources')}\n{references(cited)}"
     markup = ctx.keyboards.ask_answer(user.id, cited, lang)
     await message.answer(text, reply_markup=markup)
+
+
+def references(sources: Sequence[Source]) -> str:
+    """``[1] Title, 01:23–01:58`` lines; a title (a caption's first line) is cut short so the
+    answer and its sources stay inside one Telegram message."""
+    return render_references([replace(s, title=_short(s.title)) for s in sources[:MAX_REFERENCES]])
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"
 
 
 @routes.callback_query(Action("ck"))

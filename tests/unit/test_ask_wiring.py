@@ -15,6 +15,7 @@ from bot.callbacks import MAX_CALLBACK_BYTES, CallbackSigner
 from bot.groups import group_verdict
 from bot.keyboards import Keyboards
 from bot.repos.library import Card
+from bot.routers.ask import MAX_ANSWER_CHARS, references
 from bot.routers.search import by_ranking
 from tests.audio import ogg_opus
 from voxpersona.answers import Source
@@ -111,3 +112,17 @@ def test_search_orders_full_text_hits_by_the_hybrid_ranking() -> None:
 def test_ask_belongs_in_the_private_chat() -> None:
     assert group_verdict("/ask what did we decide?", "voxpersona_bot") == "point_to_private"
     assert group_verdict("/ask@other_bot hi", "voxpersona_bot") == "ignore"
+
+
+def test_sources_under_an_answer_fit_in_one_message() -> None:
+    long_title = "Очень длинная подпись к записи " * 40  # a caption's first line, ~1,200 chars
+    sources = [
+        Source(n, uuid.UUID(int=n), long_title, 61.0 * n, 61.0 * n + 30, "текст")
+        for n in range(1, 13)
+    ]
+    lines = references(sources).splitlines()
+    assert len(lines) == 8
+    assert lines[0].startswith("[1] Очень длинная подпись")
+    assert lines[0].endswith("…, 01:01–01:31")
+    assert all(len(line) < 100 for line in lines)
+    assert MAX_ANSWER_CHARS + 20 + len("\n".join(lines)) < 4096
