@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import asyncpg
 import nats
 import pytest_asyncio
 
+from reactor.indexing import index_transcript, open_indexing
 from tests.audio import ogg_opus
 from tests.reactor_harness import (
     dsn,
@@ -85,6 +87,37 @@ async def expire(settings: ReactorSettings, bucket: str, key: str) -> None:
         await nc.close()
 
 
+async def reindexed_only_when_changed(
+    pool: asyncpg.Pool, recording_id: uuid.UUID, key: str
+) -> None:
+    """The stage again on the same transcript leaves the passages; on a changed one (speakers
+    named, as diarization does) it replaces them."""
+    indexing = await open_indexing(pool, EmbeddingSettings())
+    state = "SELECT indexed_at, fingerprint FROM passage_recordings WHERE recording_id = $1"
+    before = await pool.fetchrow(state, recording_id)
+    await index_transcript(indexing, recording_id, key)
+    assert await pool.fetchrow(state, recording_id) == before
+    named = [
+        {"start": s.start, "end": s.end, "text": s.text, "speaker": f"SPEAKER_0{i % 2}"}
+        for i, s in enumerate(BUDGET)
+    ]
+    await pool.execute(
+        "UPDATE recordings SET transcript_segments = $2::jsonb WHERE id = $1",
+        recording_id,
+        json.dumps(named),
+    )
+    await index_transcript(indexing, recording_id, key)
+    after = await pool.fetchrow(state, recording_id)
+    assert after["fingerprint"] != before["fingerprint"]
+    speakers = await pool.fetch(
+        "SELECT DISTINCT speaker FROM passages WHERE recording_id = $1", recording_id
+    )
+    # A passage of one speaker is labelled with them (one spanning a turn need not be).
+    found = {r["speaker"] for r in speakers}
+    assert found <= {"SPEAKER_00", "SPEAKER_01", None}
+    assert found & {"SPEAKER_00", "SPEAKER_01"}
+
+
 async def test_committed_transcript_is_indexed_and_expiry_removes_it(
     services: RunningServices, speech_api: FakeOpenAI
 ) -> None:
@@ -116,6 +149,8 @@ async def test_committed_transcript_is_indexed_and_expiry_removes_it(
             assert hits[0].end >= 14.0
             assert hits[0].start <= 31.0
             assert await search.search(stranger.id, question, limit=3) == []
+
+            await reindexed_only_when_changed(pool, row["id"], key)
 
             await expire(settings, minio.audio_bucket_name, key)
             assert await wait_passages(pool, key, present=False) == 0
