@@ -14,6 +14,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
+from bot.asking import build_ask_service
 from bot.callbacks import CallbackSigner
 from bot.chat_migration import ChatMoves
 from bot.context import BotContext, callback_secret
@@ -194,6 +195,7 @@ def build_context(
         deliverer=deliverer,
         reanalysis=Reanalysis(res.nc, res.js, settings.streams.commands_subject),
         signer=CallbackSigner(callback_secret(settings)),
+        asking=build_ask_service(settings, res.pool),
     )
 
 
@@ -290,6 +292,10 @@ def secrets_of(settings: BotSettings) -> list[str]:
         values.append(settings.vox.status_token.get_secret_value())
     if settings.minio.library_secret_key is not None:
         values.append(settings.minio.library_secret_key.get_secret_value())
+    # /ask: the analysis LLM's key and an embeddings endpoint's key.
+    for key in (settings.openai.api_key, settings.embedding.api_key):
+        if key is not None:
+            values.append(key.get_secret_value())
     return values
 
 

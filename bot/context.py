@@ -7,6 +7,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 
+from bot.asking import AskService
 from bot.callbacks import CallbackSigner
 from bot.delivery import Deliverer
 from bot.fair_use import DailyQuota, RateLimiter
@@ -46,6 +47,8 @@ class BotContext:
     deliverer: Deliverer
     reanalysis: Reanalysis
     signer: CallbackSigner
+    # /ask and the hybrid /search; None: only full-text search, /ask says it is unavailable.
+    asking: AskService | None = None
     keyboards: Keyboards = field(init=False)
     rate: RateLimiter = field(init=False)
     # Scenarios picked under a status message while its upload still ran (user, object id).

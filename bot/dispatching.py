@@ -11,12 +11,12 @@ from bot.i18n import Language, t
 from bot.intake import SpoolFallback
 from bot.middlewares import AccessControl, FloodControl, GroupScope, SignedCallbacks, UserContext
 from bot.outage import OutageRetry
-from bot.routers import admin, commands, deletion, library, recording_actions, search
+from bot.routers import admin, ask, commands, deletion, library, recording_actions, search
 from bot.routers.intake import build_intake_router, build_status_router
 from voxpersona.observability.metrics import Metrics
 
 # The "/" menus: commands in private chats, and what belongs in groups.
-PRIVATE_MENU = ("files", "search", "lang", "scenario", "speakers", "help", "delete_all")
+PRIVATE_MENU = ("files", "search", "ask", "lang", "scenario", "speakers", "help", "delete_all")
 GROUP_MENU = ("transcribe", "help")
 
 
@@ -52,6 +52,7 @@ def build_dispatcher(
         library.routes.build(),
         recording_actions.routes.build(),
         search.routes.build(),
+        ask.routes.build(),
         deletion.routes.build(),
         build_status_router(),
         build_intake_router(fallback, metrics),

@@ -16,6 +16,7 @@ PRIVATE_ONLY_COMMANDS = frozenset(
     {
         "files",
         "search",
+        "ask",
         "delete_all",
         "lang",
         "language",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 
@@ -12,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import CallbackSigner
 from bot.exports import ExportFormat
 from bot.i18n import Language, t
+from voxpersona.answers.citations import Source, clock
 
 # Analysis scenarios the user can pick (files under reactor/scenarios, plus "none").
 SCENARIOS: tuple[str, ...] = ("summary", "interview", "audit")
@@ -172,6 +174,32 @@ class Keyboards:
         )
         kb.button(text=t(language, "btn_cancel"), callback_data=self._data(user_id, "cd", rid))
         kb.adjust(2)
+        return kb.as_markup()
+
+    def ask_answer(
+        self, user_id: int, sources: Sequence[Source], language: Language
+    ) -> InlineKeyboardMarkup | None:
+        """Under an ``/ask`` answer: each cited recording's card, then one clip per citation."""
+        kb = InlineKeyboardBuilder()
+        titles: dict[uuid.UUID, str] = {}
+        for source in sources:
+            titles.setdefault(source.recording_id, source.title)
+        for rid, title in titles.items():
+            kb.button(
+                text=t(language, "btn_ask_card", title=title[:40]),
+                callback_data=self._data(user_id, "ac", rid.hex),
+            )
+        for source in sources:
+            start, end = int(source.start), math.ceil(source.end)
+            kb.button(
+                text=f"🔊 [{source.number}] {clock(source.start)}",
+                callback_data=self._data(
+                    user_id, "ck", source.recording_id.hex, str(start), str(end)
+                ),
+            )
+        if not titles:
+            return None
+        kb.adjust(*([1] * len(titles)), 3)
         return kb.as_markup()
 
     def confirm_delete_all(self, user_id: int, language: Language) -> InlineKeyboardMarkup:

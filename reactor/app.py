@@ -19,7 +19,7 @@ import openai
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from reactor.analysis import OpenAIChat, ScenarioBook
+from reactor.analysis import ReactorChat, ScenarioBook
 from reactor.analysis.scenarios import ScenarioError
 from reactor.chunking import ChunkLimits
 from reactor.commands import handle_command_message
@@ -28,6 +28,7 @@ from reactor.dead_letters import DeadLetters
 from reactor.deadlines import StageDeadlines
 from reactor.diarization.config import build_diarizer, speaker_bounds
 from reactor.diarizing import DiarizationDeps
+from reactor.indexing import open_indexing
 from reactor.observability import (
     EventMeter,
     MeteredChat,
@@ -54,6 +55,7 @@ from voxpersona.jetstream import (
     ensure_reactor_consumer,
 )
 from voxpersona.lifecycle import StartupError, run_service
+from voxpersona.llm import OpenAIChat
 from voxpersona.logging import get_logger
 from voxpersona.observability.metrics import Metrics, PrometheusOperationRecorder
 from voxpersona.recordings.schema import migrate
@@ -223,7 +225,7 @@ def build_analysis(
         max_retries=2,
     )
     log.info("analysis.ready", model=vox.analysis_model, scenarios=scenarios.names)
-    chat = OpenAIChat(client, model=vox.analysis_model)
+    chat = ReactorChat(OpenAIChat(client, model=vox.analysis_model))
     return AnalysisDeps(
         chat=MeteredChat(chat, metrics) if metrics is not None else chat,
         scenarios=scenarios,
@@ -330,6 +332,7 @@ async def run_reactor(
             work_dir=res.work_dir,
             progress=ProgressReporter(res.nc, settings.streams.progress_subject),
             diarization=await build_diarization(settings.vox),
+            indexing=await open_indexing(res.pool, settings.embedding),
         )
         consumers = event_consumers(res.js, settings, deps, metrics)
         observability = reactor_observability(
@@ -340,6 +343,7 @@ async def run_reactor(
             pool=res.pool,
             secrets=secrets_of(settings),
             transcriber=describe_transcriber(res.transcriber),
+            index_model=deps.indexing.indexer.model_id if deps.indexing else None,
         )
         async with observability, asyncio.TaskGroup() as group:
             for consumer in consumers:
@@ -370,6 +374,8 @@ def secrets_of(settings: ReactorSettings) -> list[str]:
         values.append(settings.openai.api_key.get_secret_value())
     if settings.vox.status_token is not None:
         values.append(settings.vox.status_token.get_secret_value())
+    if settings.embedding.api_key is not None:
+        values.append(settings.embedding.api_key.get_secret_value())
     return values
 
 

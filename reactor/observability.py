@@ -35,6 +35,7 @@ from voxpersona.observability.runtime import QUEUE_SAMPLE_SECONDS, serving, stat
 from voxpersona.observability.sampling import QueueSampler, WatchedConsumer
 from voxpersona.observability.status import build_status
 from voxpersona.observability.usage import StorageUsage, failed_recordings, storage_usage
+from voxpersona.passages.store import IndexStats, index_stats
 from voxpersona.recordings import AnalysisStepRow, CompletedTranscript, Recordings
 from voxpersona.settings import ReactorSettings
 
@@ -203,8 +204,11 @@ class StatusSource:
         pool: asyncpg.Pool,
         consumer: str,
         redactor: SecretRedactor,
+        index_model: str | None = None,
     ) -> None:
         self._metrics = metrics
+        self._index_model = index_model
+        self._index: tuple[float, IndexStats | None] | None = None
         self._readiness = readiness
         self._pool = pool
         self._consumer = consumer
@@ -223,6 +227,21 @@ class StatusSource:
         self._storage = (now, usage)
         return usage
 
+    async def _passage_index(self) -> IndexStats | None:
+        """Index size and lag (cached like storage usage); None without indexing."""
+        if self._index_model is None:
+            return None
+        now = time.monotonic()
+        if self._index is not None and now - self._index[0] < STORAGE_CACHE_SECONDS:
+            return self._index[1]
+        try:
+            stats: IndexStats | None = await index_stats(self._pool, self._index_model)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("status.passage_index_failed", reason=type(exc).__name__)
+            stats = self._index[1] if self._index is not None else None
+        self._index = (now, stats)
+        return stats
+
     async def _failed(self) -> list[Failure]:
         try:
             return await failed_recordings(self._pool)
@@ -239,6 +258,7 @@ class StatusSource:
             storage=await self._usage(),
             redactor=self._redactor,
             failed_recordings=await self._failed(),
+            passage_index=await self._passage_index(),
         )
 
 
@@ -252,6 +272,7 @@ async def reactor_observability(
     pool: asyncpg.Pool,
     secrets: list[str],
     transcriber: dict[str, str] | None = None,
+    index_model: str | None = None,
 ) -> AsyncIterator[ObservabilityServer]:
     """Serve /healthz, /readyz, /metrics, /status while the reactor runs."""
     names = settings.streams
@@ -279,7 +300,12 @@ async def reactor_observability(
         token=status_token(vox),
         refresh=sampler.sample,
         status=StatusSource(
-            metrics, readiness, pool, names.reactor_durable, SecretRedactor(secrets)
+            metrics,
+            readiness,
+            pool,
+            names.reactor_durable,
+            SecretRedactor(secrets),
+            index_model=index_model,
         ),
     )
     loops = (

@@ -1,44 +1,29 @@
-"""OpenAI SDK failures as our typed errors, for every OpenAI-compatible API we call."""
+"""OpenAI SDK failures as the reactor's typed errors (classified in
+:mod:`voxpersona.openai_errors`, shared with the bot)."""
 
 from __future__ import annotations
 
 import openai
 
 from reactor.errors import OperatorAlarmError, PermanentError, TransientError
+from voxpersona.openai_errors import OpenAIFailure, api_error_message, classify_openai_error
 
-
-def api_error_message(exc: openai.APIStatusError) -> str:
-    """The server's own explanation (OpenAI's ``{"error": {"message": ...}}``), shortened."""
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])[:300]
-    return exc.message[:300]
+__all__ = ["api_error_message", "translate_openai_error"]
 
 
 def translate_openai_error(
     exc: openai.OpenAIError, *, prefix: str, what: str
 ) -> TransientError | PermanentError:
-    """Retry connection problems, timeouts, 429 and 5xx; never other 4xx.
+    """Retry connection problems, timeouts, 429 and 5xx; never other 4xx. 401 and 403 mean our
+    key is wrong, revoked or expired: an :class:`OperatorAlarmError`, not the user's fault."""
+    return reactor_error(classify_openai_error(exc, prefix=prefix, what=what))
 
-    401 and 403 (openai-python's ``AuthenticationError`` and ``PermissionDeniedError``) mean
-    our key is wrong, revoked or expired: an :class:`OperatorAlarmError`, not the user's fault.
-    Codes are ``<prefix>_timeout``, ``_unreachable``, ``_throttled``, ``_unavailable``,
-    ``_auth``, ``_rejected`` and ``_error``.
-    """
-    if isinstance(exc, openai.APITimeoutError):
-        return TransientError(f"{prefix}_timeout", f"the {what} timed out")
-    if isinstance(exc, openai.APIConnectionError):
-        return TransientError(f"{prefix}_unreachable", f"cannot reach the {what}")
-    if isinstance(exc, openai.RateLimitError):
-        return TransientError(f"{prefix}_throttled", f"the {what} is rate limiting")
-    if isinstance(exc, openai.APIStatusError):
-        detail = f"HTTP {exc.status_code}: {api_error_message(exc)}"
-        if exc.status_code >= 500:
-            return TransientError(f"{prefix}_unavailable", detail)
-        if exc.status_code in (401, 403):
-            refused = f"the {what} refused our API key (HTTP {exc.status_code})"
-            return OperatorAlarmError(f"{prefix}_auth", f"{refused}: {detail}", summary=refused)
-        return PermanentError(f"{prefix}_rejected", detail)
-    return PermanentError(f"{prefix}_error", f"{type(exc).__name__}: {exc}")
+
+def reactor_error(failure: OpenAIFailure) -> TransientError | PermanentError:
+    """A classified failure as the reactor's typed error."""
+    if failure.alarm:
+        return OperatorAlarmError(
+            failure.code, failure.message, summary=failure.summary or failure.code
+        )
+    kind = TransientError if failure.transient else PermanentError
+    return kind(failure.code, failure.message)

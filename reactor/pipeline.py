@@ -16,6 +16,7 @@ import structlog
 
 from reactor.diarizing import DiarizationDeps, DiarizeStep
 from reactor.errors import OperatorAlarmError, PermanentError
+from reactor.indexing import Indexing, index_transcript, remove_passages
 from reactor.leased import (
     Audience,
     Outcome,
@@ -80,6 +81,8 @@ class PipelineDeps:
     progress: ProgressReporter | None = None
     # Who said what, after transcription; None: never diarize.
     diarization: DiarizationDeps | None = None
+    # Passages for /ask and /search; None: no indexing.
+    indexing: Indexing | None = None
 
 
 async def handle_event(
@@ -118,7 +121,10 @@ async def handle_event(
         return Outcome.REJECTED
     structlog.contextvars.bind_contextvars(recording_id=str(new.id))
     owner = lease_owner or f"{deps.owner}/{uuid.uuid4().hex[:12]}"
-    return await _handle_created(event, new, deps, heartbeat, force_token, owner)
+    outcome = await _handle_created(event, new, deps, heartbeat, force_token, owner)
+    # After the user has the transcript; a redelivery (duplicate) indexes what is still owed.
+    await index_transcript(deps.indexing, new.id, event.key)
+    return outcome
 
 
 async def _handle_removal(event: BucketEvent, deps: PipelineDeps) -> Outcome:
@@ -129,6 +135,7 @@ async def _handle_removal(event: BucketEvent, deps: PipelineDeps) -> Outcome:
         sequencer=event.sequencer or None,
     )
     log.info("event.audio_removed", expired=event.is_lifecycle_expiry, rows=changed)
+    await remove_passages(deps.indexing, event.bucket, event.key)
     return Outcome.REMOVED
 
 

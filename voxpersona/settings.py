@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from voxpersona.contracts.subjects import StreamNames
+from voxpersona.embeddings.config import EmbeddingSettings
 
 GIB = 1024**3
 
@@ -316,6 +317,9 @@ class BotSettings(BaseModel):
     vox: VoxSettings
     options: BotOptions = Field(default_factory=BotOptions)
     streams: StreamNames = StreamNames()
+    # /ask: the same embedding model as the reactor's, and the analysis LLM (optional).
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
 
 
 class ReactorSettings(BaseModel):
@@ -327,6 +331,8 @@ class ReactorSettings(BaseModel):
     openai: OpenAISettings
     vox: VoxSettings
     streams: StreamNames = StreamNames()
+    # The passages' embedding model (the bot must use the same one for questions).
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
 
 
 _S = TypeVar("_S", bound=BaseSettings)
@@ -355,6 +361,8 @@ def load_bot_settings() -> BotSettings:
         vox=vox,
         options=load_settings(BotOptions),
         streams=StreamNames(bot_durable=vox.bot_durable),
+        embedding=load_settings(EmbeddingSettings),
+        openai=load_settings(OpenAISettings),
     )
 
 
@@ -368,4 +376,5 @@ def load_reactor_settings() -> ReactorSettings:
         openai=load_settings(OpenAISettings),
         vox=vox,
         streams=StreamNames(reactor_durable=vox.reactor_durable),
+        embedding=load_settings(EmbeddingSettings),
     )

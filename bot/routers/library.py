@@ -95,7 +95,7 @@ async def turn_page(query: CallbackQuery, cb: Callback, ctx: BotContext, lang: L
     await show(query, text, markup)
 
 
-@routes.callback_query(Action("cd"))
+@routes.callback_query(Action("cd", "ac"))
 async def open_card(query: CallbackQuery, cb: Callback, ctx: BotContext, lang: Language) -> None:
     rid = recording_id(cb)
     card = await ctx.library.card(query.from_user.id, rid) if rid else None
@@ -110,6 +110,11 @@ async def open_card(query: CallbackQuery, cb: Callback, ctx: BotContext, lang: L
         rerun=card.can_rerun,
         speakers=(card.speakers or 0) > 1,
     )
+    if cb.action == "ac" and isinstance(query.message, Message):
+        # Under an /ask answer: the card comes as a new message and the answer stays.
+        await query.answer()
+        await query.message.answer(card_text(card, lang), reply_markup=markup)
+        return
     await show(query, card_text(card, lang), markup)
 
 

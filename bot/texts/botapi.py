@@ -43,6 +43,7 @@ TEXTS: dict[str, dict[Literal["ru", "en"], str]] = {
     "delete_all_working": {"ru": "🗑 Удаляю…", "en": "🗑 Deleting…"},
     "menu.files": {"ru": "Мои записи", "en": "My recordings"},
     "menu.search": {"ru": "Поиск по расшифровкам", "en": "Search transcripts"},
+    "menu.ask": {"ru": "Спросить мои записи", "en": "Ask my recordings"},
     "menu.lang": {"ru": "Язык интерфейса и записей", "en": "Interface and recording language"},
     "menu.scenario": {"ru": "Анализ по умолчанию", "en": "Default analysis"},
     "menu.speakers": {"ru": "Кто что сказал", "en": "Who said what"},

@@ -114,7 +114,26 @@ TEXTS: dict[str, dict[Literal["ru", "en"], str]] = {
         "en": "I can't read the date “{value}”. Use YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD.",
     },
     "search_empty": {"ru": "Ничего не нашлось.", "en": "Nothing found."},
+    "ask_usage": {
+        "ru": "Задайте вопрос о своих записях: /ask о чём договорились с клиентом по бюджету?",
+        "en": "Ask about your recordings: /ask what did we agree with the client on the budget?",
+    },
+    "ask_unavailable": {
+        "ru": "Поиск по смыслу сейчас недоступен. Попробуйте позже или воспользуйтесь /search.",
+        "en": "Meaning search is unavailable right now. Try again later or use /search.",
+    },
+    "ask_sources": {"ru": "Источники:", "en": "Sources:"},
+    "btn_ask_card": {"ru": "🎙 {title}", "en": "🎙 {title}"},
+    "clip_caption": {"ru": "🔊 Фрагмент {start}–{end}", "en": "🔊 Clip {start}–{end}"},
+    "clip_failed": {
+        "ru": "Не удалось вырезать фрагмент из записи. Попробуйте позже.",
+        "en": "Couldn't cut the clip from the recording. Please try again later.",
+    },
     "search_header": {"ru": "🔎 Найдено: {count}.", "en": "🔎 Found: {count}."},
+    "search_similar": {
+        "ru": "🔎 Точных совпадений нет. Похожие по смыслу: {count}.",
+        "en": "🔎 No exact matches. Closest in meaning: {count}.",
+    },
     "delete_all_confirm": {
         "ru": "⚠️ Удалить ВСЕ ваши записи ({count}): аудио, тексты, анализы? Это необратимо — "
         "восстановить их будет нельзя.",

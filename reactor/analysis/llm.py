@@ -1,13 +1,14 @@
-"""Chat completions through the OpenAI SDK (OpenAI or any OpenAI-compatible server)."""
+"""The analysis chat model as the reactor sees it: the shared client (:mod:`voxpersona.llm`),
+its failures mapped onto the reactor's errors (a refused key: an operator alarm)."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-import openai
-
-from reactor.errors import PermanentError, TransientError
-from reactor.openai_errors import translate_openai_error
+from reactor.openai_errors import reactor_error
+from voxpersona.llm import ChatModel as SharedChatModel
+from voxpersona.llm import LLMError
+from voxpersona.openai_errors import OpenAIFailure
 
 
 class ChatModel(Protocol):
@@ -18,32 +19,17 @@ class ChatModel(Protocol):
     async def complete(self, *, system: str, user: str) -> str: ...
 
 
-def translate_chat_error(exc: openai.OpenAIError) -> TransientError | PermanentError:
-    """Retry connection problems, timeouts, 429 and 5xx; never other 4xx; a refused key is an
-    operator alarm."""
-    return translate_openai_error(exc, prefix="analysis", what="analysis API")
+class ReactorChat:
+    """A shared chat model whose :class:`LLMError` becomes Transient/PermanentError."""
 
-
-class OpenAIChat:
-    """``chat.completions.create`` with a fixed model and low temperature."""
-
-    def __init__(self, client: openai.AsyncOpenAI, *, model: str) -> None:
-        self._client = client
-        self.model = model
+    def __init__(self, chat: SharedChatModel) -> None:
+        self._chat = chat
+        self.model = chat.model
 
     async def complete(self, *, system: str, user: str) -> str:
         try:
-            response = await self._client.chat.completions.create(
-                model=self.model,
-                messages=[
-                    {"role": "system", "content": system},
-                    {"role": "user", "content": user},
-                ],
-                temperature=0.2,
-            )
-        except openai.OpenAIError as exc:
-            raise translate_chat_error(exc) from exc
-        content = response.choices[0].message.content if response.choices else None
-        if not content or not content.strip():
-            raise PermanentError("analysis_empty", "the model returned no text")
-        return content.strip()
+            return await self._chat.complete(system=system, user=user)
+        except LLMError as exc:
+            raise reactor_error(
+                OpenAIFailure(exc.code, exc.message, exc.transient, alarm=exc.alarm)
+            ) from exc

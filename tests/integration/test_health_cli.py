@@ -24,6 +24,7 @@ from voxpersona.jetstream import ensure_durable
 from voxpersona.localstack.fake_openai import FakeOpenAI
 from voxpersona.localstack.stack import LocalStack
 from voxpersona.observability.health import exit_code
+from voxpersona.passages import ensure_schema
 from voxpersona.recordings.schema import migrate
 from voxpersona.settings import OpenAISettings, ReactorSettings, VoxSettings
 from voxpersona.storage import MinioObjectStore
@@ -61,6 +62,7 @@ async def _prepare(stack: LocalStack) -> None:
     conn = await asyncpg.connect(stack.database_settings().url.get_secret_value())
     try:
         await migrate(conn)
+        await ensure_schema(conn)
     finally:
         await conn.close()
     names = StreamNames()
@@ -134,7 +136,10 @@ async def test_report_names_every_dependency(health_stack: HealthStack) -> None:
         "nats": "ok",
         "postgres": "ok",
         "transcriber": "ok",
+        "passages": "ok",
     }
+    [index] = [d for d in report["dependencies"] if d["name"] == "passages"]
+    assert [c["name"] for c in index["checks"]] == ["size", "lag"]
     nats_checks = {c["name"]: c for c in report["dependencies"][1]["checks"]}
     assert nats_checks["consumer reactor"]["pending"] == 0
     assert nats_checks["dead letters"]["dead_letters"] == 0
@@ -165,6 +170,7 @@ async def test_postgres_down_is_down_and_recovers(health_stack: HealthStack) -> 
         "nats": "ok",
         "postgres": "down",
         "transcriber": "ok",
+        "passages": "down",  # the index lives in PostgreSQL
     }
     report = await health_report(health_stack.settings(), timeout=3)
     assert exit_code(report.status) == 0

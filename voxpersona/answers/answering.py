@@ -24,7 +24,7 @@ EXCERPT_CHARS = 300
 
 
 class AnswerModel(Protocol):
-    """One system + user exchange (``reactor.analysis.llm.OpenAIChat`` has this shape)."""
+    """One system + user exchange (:class:`voxpersona.llm.OpenAIChat`)."""
 
     model: str
 

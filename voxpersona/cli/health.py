@@ -1,4 +1,5 @@
-"""``voxpersona health [--json]``: MinIO, NATS, PostgreSQL and the transcriber, checked now.
+"""``voxpersona health [--json]``: MinIO, NATS, PostgreSQL, the transcriber and the passage
+index (size and lag), checked now.
 
 Exit code 0 healthy, 1 degraded, 2 down. Reads the same environment as the services.
 """
@@ -10,10 +11,12 @@ import asyncio
 from typing import Any
 
 from reactor.app import chosen_engine, secrets_of
+from voxpersona.embeddings import build_embedder
 from voxpersona.logging import SecretRedactor
 from voxpersona.observability.health import HealthReport, exit_code
 from voxpersona.observability.probes.minio_probe import probe_minio
 from voxpersona.observability.probes.nats_probe import probe_nats
+from voxpersona.observability.probes.passages_probe import probe_passage_index
 from voxpersona.observability.probes.postgres_probe import probe_postgres
 from voxpersona.observability.probes.transcriber_probe import probe_transcriber
 from voxpersona.observability.report import render_json, render_table
@@ -32,6 +35,11 @@ async def health_report(settings: ReactorSettings, *, timeout: float) -> HealthR
             timeout=timeout,
         ),
         probe_transcriber(chosen_engine(settings), settings.openai, settings.vox, timeout=timeout),
+        probe_passage_index(
+            settings.database.url.get_secret_value(),
+            build_embedder(settings.embedding).model_id,
+            timeout=timeout,
+        ),
     )
     return HealthReport(tuple(dependencies))
 
@@ -39,8 +47,8 @@ async def health_report(settings: ReactorSettings, *, timeout: float) -> HealthR
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "health",
-        help="check MinIO, NATS, PostgreSQL and the transcriber (exit 0 healthy, 1 degraded, "
-        "2 down)",
+        help="check MinIO, NATS, PostgreSQL, the transcriber and the passage index (exit 0 "
+        "healthy, 1 degraded, 2 down)",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(

@@ -58,7 +58,7 @@ MAX_CAPTION = 1024
 _CHUNK = 64 * 1024
 _UNRECORDED = frozenset({"getUpdates", "getMe"})
 # Methods that put a message into a chat, counted by the per-chat flood limits.
-_FLOOD_COUNTED = frozenset({"sendMessage", "sendDocument", "editMessageText"})
+_FLOOD_COUNTED = frozenset({"sendMessage", "sendDocument", "sendVoice", "editMessageText"})
 # A --local server keeps downloaded files under --dir/<token>/<folder>/ as its own user
 # (uid 101 in the aiogram/telegram-bot-api image): directories 0750, files 0640.
 LOCAL_DIR_MODE = 0o750
@@ -141,6 +141,7 @@ class FakeTelegram(TelegramWorld):
             "getFile": self._get_file,
             "sendMessage": self._send_message,
             "sendDocument": self._send_document,
+            "sendVoice": self._send_voice,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "deleteMessage": self._delete_message,
@@ -429,6 +430,24 @@ class FakeTelegram(TelegramWorld):
         )
         mime = mimetypes.guess_type(upload.filename)[0] or "application/octet-stream"
         call.extra["document"] = file.media(file_name=upload.filename, mime_type=mime)
+        return self._post(chat, call, caption=caption or None).payload
+
+    async def _send_voice(self, call: _Call) -> JsonDict:
+        """A voice message from the bot. The ``voice`` object carries ``duration`` (the
+        parameter, 0 when absent), ``mime_type`` and the file fields, as telegram-bot-api's
+        ``Client::JsonVoiceNote`` (telegram-bot-api/Client.cpp) stores them; voice messages
+        count against the chat's flood limit like any other message."""
+        chat = self._chat(call.params)
+        caption = wire.visible_text(call.params.get("caption"), call.params.get("parse_mode"))
+        if len(caption) > MAX_CAPTION:
+            raise bad_request("message caption is too long")
+        self._count_message(chat)
+        call.upload = upload = self._upload(call, "voice")
+        if not upload.content:
+            raise bad_request("file must be non-empty")
+        file = self._register(upload.content, None, len(upload.content), ".oga", "voice")
+        duration = int(call.params.get("duration") or 0)
+        call.extra["voice"] = file.media(duration=duration, mime_type="audio/ogg")
         return self._post(chat, call, caption=caption or None).payload
 
     async def _send_chat_action(self, call: _Call) -> bool:

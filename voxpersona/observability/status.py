@@ -1,9 +1,10 @@
 """The document behind ``/api/status`` (and so the status page): pure assembly from what the
-service already knows — readiness, metrics, the last hour, storage usage."""
+service already knows — readiness, metrics, the last hour, storage usage, the passage index."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from voxpersona.logging import SecretRedactor
@@ -11,6 +12,7 @@ from voxpersona.observability.health import HealthReport
 from voxpersona.observability.metrics import Metrics
 from voxpersona.observability.recent import MAX_FAILURES, Failure, RecentSnapshot
 from voxpersona.observability.usage import StorageUsage
+from voxpersona.passages.store import IndexStats
 
 
 def _sum(metrics: Metrics, family: str) -> float:
@@ -83,6 +85,7 @@ def build_status(
     storage: StorageUsage | None,
     redactor: SecretRedactor,
     failed_recordings: Sequence[Failure] = (),
+    passage_index: IndexStats | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows, as plain JSON."""
     return {
@@ -93,4 +96,5 @@ def build_status(
         "totals": event_totals(metrics),
         "last_hour": recent_document(metrics.recent.snapshot(now), redactor, failed_recordings),
         "storage": storage.as_dict() if storage is not None else None,
+        "passage_index": asdict(passage_index) if passage_index is not None else None,
     }

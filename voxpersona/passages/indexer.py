@@ -130,6 +130,11 @@ class PassageIndexer:
         self._rules = rules or CutRules()
         self._batch = max(1, batch_passages)
 
+    @property
+    def model_id(self) -> str:
+        """The embedding model the passages are indexed with."""
+        return self._embedder.model_id
+
     def cut(self, source: TranscriptSource) -> tuple[list[Passage], str]:
         segments = source.timed_segments()
         return cut_passages(segments, self._rules), transcript_fingerprint(segments)
@@ -149,14 +154,26 @@ class PassageIndexer:
         return len(passages) if stored else None
 
     async def index_recording_by_id(
-        self, pool: asyncpg.Pool, recording_id: uuid.UUID
+        self, pool: asyncpg.Pool, recording_id: uuid.UUID, *, only_changed: bool = False
     ) -> int | None:
         """Index a finished recording from its row (the reactor's call after transcription and
-        diarization); None when it is gone, unfinished or its audio was removed."""
+        diarization); None when it is gone, unfinished or its audio was removed.
+        ``only_changed``: 0 without embedding anything when the stored passages are of this
+        model and this very transcript (a redelivered event)."""
         row = await pool.fetchrow(_ONE_TO_INDEX, recording_id)
         if row is None:
             return None
-        return await self.index_recording(TranscriptSource.from_row(row))
+        source = TranscriptSource.from_row(row)
+        if only_changed:
+            _, fingerprint = self.cut(source)
+            state = (await self._store.states([recording_id])).get(recording_id)
+            if (
+                state is not None
+                and state.model_id == self._embedder.model_id
+                and state.fingerprint == fingerprint
+            ):
+                return 0
+        return await self.index_recording(source)
 
     async def rebuild(
         self,

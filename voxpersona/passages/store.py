@@ -146,15 +146,19 @@ class PassageStore:
         )
         return removed or 0
 
-    async def delete_object(self, bucket: str, object_key: str) -> int:
+    async def delete_object(self, bucket: str, object_key: str, *, gone_only: bool = False) -> int:
         """Remove the passages of every recording of an object whose audio is gone (MinIO's
-        lifecycle expiry arrives as a bucket and key); how many went."""
+        lifecycle expiry arrives as a bucket and key); how many went. ``gone_only``: only of
+        recordings the recordings module has marked as without audio (a stale removal event
+        leaves a recording whose object came back alone)."""
         removed: int = await self._pool.fetchval(
             "WITH gone AS (DELETE FROM passage_recordings pr USING recordings r"
             " WHERE pr.recording_id = r.id AND r.bucket = $1 AND r.object_key = $2"
+            " AND (NOT $3 OR r.audio_state <> 'present')"
             " RETURNING pr.passage_count) SELECT coalesce(sum(passage_count), 0) FROM gone",
             bucket,
             object_key,
+            gone_only,
         )
         return removed
 
