@@ -360,7 +360,13 @@ async def build_diarization(vox: VoxSettings) -> DiarizationDeps:
         max_seconds=vox.diarization_max_seconds,
     )
     if vox.diarization_enabled:
-        diarizer = await asyncio.to_thread(deps.diarizer)
+        try:
+            diarizer = await asyncio.to_thread(deps.diarizer)
+        except ImportError as exc:
+            raise StartupError(
+                f"speaker diarization needs the 'local' extra ({exc.name} is missing): install"
+                " 'voxpersona[local]' or set VOXPERSONA_DIARIZATION_ENABLED=false"
+            ) from exc
         log.info("diarizer.ready", model=diarizer.model)
     return deps
 
