@@ -50,9 +50,27 @@ async def handle_command(
     structlog.contextvars.bind_contextvars(
         command=command.kind, command_id=str(command.command_id), user_id=command.user_id
     )
+    await _bind_recording(command, deps)
     if isinstance(command, ChooseScenarioCommand):
         return await _choose_scenario(command, deps, beat, lease_owner)
     return await _reanalyse(command, deps, beat, lease_owner)
+
+
+async def _bind_recording(
+    command: ChooseScenarioCommand | ReanalyseCommand, deps: PipelineDeps
+) -> None:
+    """Every line about a command names its object key and, once known, its recording, like
+    an event's lines do (operators search logs by either)."""
+    if isinstance(command, ChooseScenarioCommand):
+        structlog.contextvars.bind_contextvars(key=command.object_key)
+        recording_id = await deps.recordings.id_by_key(command.user_id, command.object_key)
+        if recording_id is not None:
+            structlog.contextvars.bind_contextvars(recording_id=str(recording_id))
+        return
+    structlog.contextvars.bind_contextvars(recording_id=str(command.recording_id))
+    recording = await deps.recordings.get(command.recording_id)
+    if recording is not None:
+        structlog.contextvars.bind_contextvars(key=recording.object_key)
 
 
 async def _choose_scenario(

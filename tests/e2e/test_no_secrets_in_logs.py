@@ -28,7 +28,14 @@ from voxpersona.storage import MinioObjectStore
 _users = itertools.count(930_000_001)
 SIGNATURE = re.compile(r"Signature=[0-9a-f]{32,}", re.IGNORECASE)
 # In-event lines that come before a recording id exists (or where none ever will).
-NO_RECORDING = {"event.rejected", "event.ignored", "event.audio_removed", "passages.removed"}
+NO_RECORDING = {
+    "event.rejected",
+    "event.ignored",
+    "event.audio_removed",
+    "passages.removed",
+    # A scenario chosen for an upload the reactor may not have seen yet: an object's line.
+    "command.scenario_chosen",
+}
 # A removal event is about an object (whose audio may belong to several recordings' rows).
 OBJECT_OUTCOMES = {"removed"}
 
