@@ -41,13 +41,17 @@ async def exports(tg: FakeTelegram, user: FakeUser, card: BotMessage) -> dict[st
     sent = len(tg.messages_to(user.id))
     press(tg, user, card, "TXT")
     press(tg, user, card, "VTT")
-    await tg.wait_for(lambda: len(tg.messages_to(user.id)) >= sent + 2, timeout=20)
-    new = tg.messages_to(user.id)[sent:]
-    return {
-        m.filename.rsplit(".", 1)[-1]: (m.document or b"").decode()
-        for m in new
-        if m.filename and m.document is not None
-    }
+
+    def files() -> dict[str, str]:
+        # Other messages (the result's analysis) may still be arriving in this chat.
+        return {
+            m.filename.rsplit(".", 1)[-1]: (m.document or b"").decode()
+            for m in tg.messages_to(user.id)[sent:]
+            if m.filename and m.document is not None
+        }
+
+    await tg.wait_for(lambda: {"txt", "vtt"} <= files().keys(), timeout=20)
+    return files()
 
 
 async def test_two_speakers_come_back_as_turns_and_names_reach_the_exports(
