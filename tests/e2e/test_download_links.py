@@ -19,7 +19,6 @@ import asyncpg
 import pytest_asyncio
 
 from bot.app import run_bot
-from reactor.db.migrate import migrate
 from tests.audio import ogg_opus
 from tests.bot_chat import answers, button_data, has_text, new_user, press, wait_text
 from tests.services import make_bot_settings
@@ -27,6 +26,7 @@ from tests.stacks import Stack
 from voxpersona.contracts.keys import new_audio_key
 from voxpersona.contracts.subjects import StreamNames
 from voxpersona.localstack.fake_telegram import FakeChat, FakeTelegram
+from voxpersona.recordings.schema import migrate
 from voxpersona.settings import BotOptions, MinioSettings
 from voxpersona.storage import MinioObjectStore
 
