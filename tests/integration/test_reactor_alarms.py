@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 from nats.aio.msg import Msg
 
-from reactor.analysis import OpenAIChat
+from reactor.analysis import ReactorChat
 from reactor.app import run_reactor
 from reactor.errors import OperatorAlarmError
 from reactor.transcription.openai_engine import OpenAITranscriber
@@ -30,6 +30,7 @@ from tests.reactor_harness import (
 )
 from tests.services import OPENAI_TEST_KEY, RunningServices
 from voxpersona.contracts.progress import ProgressMessage, Stage
+from voxpersona.llm import OpenAIChat
 from voxpersona.localstack.fake_openai import FakeOpenAI
 from voxpersona.localstack.ports import free_port
 from voxpersona.observability.metrics import Metrics
@@ -52,8 +53,9 @@ async def test_refused_keys_are_alarms_for_both_apis(openai_double: FakeOpenAI) 
         await OpenAITranscriber(wrong, model="whisper-1").transcribe(
             path, filename=path.name, language=None
         )
+    chat = ReactorChat(OpenAIChat(wrong, model="gpt-4o-mini"))
     with pytest.raises(OperatorAlarmError) as analysing:
-        await OpenAIChat(wrong, model="gpt-4o-mini").complete(system="s", user="u")
+        await chat.complete(system="s", user="u")
     openai_double.fail_next("transcriptions", 403, times=3, message="Project key disabled.")
     right = openai.AsyncOpenAI(api_key=OPENAI_TEST_KEY, base_url=openai_double.base_url)
     with pytest.raises(OperatorAlarmError) as forbidden:
