@@ -127,6 +127,7 @@ async def test_status_page_shows_what_the_api_reports(
     assert sorted(dom["deps"]) == [
         ["minio", "ok"],
         ["nats", "ok"],
+        ["operator", "ok"],  # no operator alarm raised (a refused API key would degrade it)
         ["postgres", "ok"],
         ["transcriber", "ok"],
     ]
